@@ -1,0 +1,1 @@
+"""Statistics and indicators computed from the grid database."""

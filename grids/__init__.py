@@ -1,0 +1,1 @@
+"""Spatial building blocks: coordinate systems, H3 cells, jurisdictions and zones."""

@@ -1,0 +1,1 @@
+"""The embedded DuckDB database: schema, and how writers and readers share the file."""
