@@ -159,9 +159,8 @@ def write_transaction(
 
 def next_batch_id(conn: duckdb.DuckDBPyConnection) -> int:
     """The next free ``import_batches.batch_id`` (1, 2, ...: deterministic for the demo)."""
-    row = conn.execute("SELECT coalesce(max(batch_id), 0) + 1 FROM import_batches").fetchone()
-    assert row is not None
-    return int(row[0])
+    rows = conn.execute("SELECT coalesce(max(batch_id), 0) + 1 FROM import_batches").fetchall()
+    return int(rows[0][0])
 
 
 def database_version(path: str | os.PathLike[str] | None = None) -> tuple[int, int] | None:

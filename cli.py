@@ -1,0 +1,169 @@
+"""Command line: ``python cli.py COMMAND …`` (see docs/cli.md and the contract).
+
+Exit codes: 0 success; 2 bad arguments or unreadable input (one line naming the file,
+field or row); 3 the database is busy with another import for longer than the wait.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+
+def _fail(message: str, code: int = 2) -> int:
+    print(f"错误 error: {message}", file=sys.stderr)
+    return code
+
+
+def cmd_ingest(a: argparse.Namespace) -> int:
+    from ingest.pipeline import ingest_file
+
+    progress = sys.stderr.isatty()
+    res = ingest_file(a.db, a.kind, a.file, mapping=a.mapping, crs=a.crs, encoding=a.encoding,
+                      progress=progress)
+    print(res.summary_line())
+    for w in res.warnings:
+        print(f"warning: {w}", file=sys.stderr)
+    for n in res.notes:
+        print(f"note: {n}")
+    if res.unchanged:
+        print(f"unchanged={res.unchanged}")
+    for row, field, reason in res.first_rejections:
+        print(f"rejected row {row} ({field}): {reason}")
+    if res.rejected > len(res.first_rejections):
+        print(f"… all {res.rejected} rejected rows are in table rejected_rows, batch_id={res.batch_id}")
+    if a.rejected_out and res.rejected:
+        from ingest.pipeline import rejected_frame
+        rejected_frame(a.db, res.batch_id).to_csv(a.rejected_out, index=False, encoding="utf-8-sig")
+        print(f"rejected rows written to {a.rejected_out}")
+    return 0
+
+
+def cmd_load_boundaries(a: argparse.Namespace) -> int:
+    from grids.boundaries import load_boundaries
+
+    rep = load_boundaries(a.db, a.file, a.level, crs=a.crs, id_field=a.id_field,
+                          name_field=a.name_field, parent_field=a.parent_field)
+    print(rep.summary())
+    return 0
+
+
+def cmd_load_zones(a: argparse.Namespace) -> int:
+    from grids.zones import load_zones
+
+    rep = load_zones(a.db, a.file, a.kind, crs=a.crs, name_field=a.name_field)
+    print(rep.summary())
+    return 0
+
+
+def cmd_derive_fringe(a: argparse.Namespace) -> int:
+    from grids.zones import derive_fringe
+
+    rep = derive_fringe(a.db, a.core, width_km=a.width_km, crs=a.crs)
+    print(rep.summary())
+    return 0
+
+
+def cmd_demo(a: argparse.Namespace) -> int:
+    from democity.build import build_demo
+
+    end = dt.date.fromisoformat(a.end)
+    info = build_demo(a.db, seed=a.seed, end=end, weeks=a.weeks, complaints=a.complaints,
+                      out_dir=a.out_dir)
+    for line in info.get("log", []):
+        print(line)
+    print(f"demo city ready: {info.get('db', a.db)}")
+    return 0
+
+
+def cmd_serve(a: argparse.Namespace) -> int:
+    env = dict(os.environ)
+    if a.db:
+        env["GRID_DB"] = str(a.db)
+    args = [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"),
+            "--server.port", str(a.port), "--server.headless", "true",
+            "--browser.gatherUsageStats", "false"]
+    return subprocess.call(args, env=env)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python cli.py",
+                                description="城市网格化管理分析 grid-management analytics")
+    p.add_argument("--db", default=None,
+                   help="database file (default data/grid.duckdb or $GRID_DB)")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    s = sub.add_parser("demo", help="build the demo city (Nanning) from nothing")
+    s.add_argument("--seed", type=int, default=7)
+    s.add_argument("--end", default="2026-11-22", help="last day, YYYY-MM-DD")
+    s.add_argument("--weeks", type=int, default=26)
+    s.add_argument("--complaints", type=int, default=200_000)
+    s.add_argument("--out-dir", default="data/demo", help="where the raw demo files are written")
+    s.set_defaults(func=cmd_demo)
+
+    s = sub.add_parser("load-boundaries", help="jurisdiction polygons (district/street/community/grid)")
+    s.add_argument("file")
+    s.add_argument("--level", required=True, choices=["district", "street", "community", "grid"])
+    s.add_argument("--crs", default=None, help="wgs84 | gcj02 | bd09 | cgcs2000 (else the file's own)")
+    s.add_argument("--id-field")
+    s.add_argument("--name-field")
+    s.add_argument("--parent-field")
+    s.set_defaults(func=cmd_load_boundaries)
+
+    s = sub.add_parser("load-zones", help="tagged areas such as the urban-rural fringe")
+    s.add_argument("file")
+    s.add_argument("--kind", required=True, help="fringe or any other kind of zone")
+    s.add_argument("--crs", default=None)
+    s.add_argument("--name-field")
+    s.set_defaults(func=cmd_load_zones)
+
+    s = sub.add_parser("derive-fringe", help="fringe = band outside the built-up core")
+    s.add_argument("--core", required=True, help="polygon file of the built-up core")
+    s.add_argument("--width-km", type=float, default=3.0)
+    s.add_argument("--crs", default=None)
+    s.set_defaults(func=cmd_derive_fringe)
+
+    s = sub.add_parser("ingest", help="complaints, inspection points or inspections")
+    s.add_argument("kind", choices=["complaints", "inspections", "points"])
+    s.add_argument("file")
+    s.add_argument("--mapping", help="TOML mapping file (docs/import.md)")
+    s.add_argument("--crs", default=None, help="wgs84 | gcj02 | bd09 | cgcs2000")
+    s.add_argument("--encoding", default="auto")
+    s.add_argument("--rejected-out", help="also write the rejected rows to this CSV")
+    s.set_defaults(func=cmd_ingest)
+
+    s = sub.add_parser("serve", help="start the app (same as streamlit run app.py)")
+    s.add_argument("--port", type=int, default=8501)
+    s.set_defaults(func=cmd_serve)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    from ingest.errors import InputError
+    from store.database import DatabaseBusyError, DatabaseMissingError
+
+    try:
+        return int(args.func(args) or 0)
+    except InputError as exc:
+        return _fail(str(exc))
+    except DatabaseMissingError as exc:
+        return _fail(str(exc))
+    except DatabaseBusyError as exc:
+        return _fail(str(exc), 3)
+    except ValueError as exc:  # BoundaryError and bad option values derive from ValueError
+        return _fail(str(exc))
+    except FileNotFoundError as exc:
+        return _fail(f"{exc.filename}: file not found")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

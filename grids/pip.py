@@ -1,0 +1,83 @@
+"""Vectorised point-in-polygon: which polygon holds each point.
+
+Points are bucketed into square cells of ``bucket_deg`` degrees. A square that lies
+wholly within one polygon assigns all its points at once; only points in squares that
+straddle an edge are tested exactly, with ``shapely.contains_xy`` on the candidate
+polygons an STRtree gives for that square. On a million points against a few thousand
+polygons this takes well under a second and agrees exactly with a plain STRtree
+``within`` query (tests/test_locate.py).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import shapely
+
+_KEY = 1_000_003
+
+
+def points_in_polygons(
+    lon: np.ndarray, lat: np.ndarray, polygons: np.ndarray, *, bucket_deg: float = 0.005
+) -> np.ndarray:
+    """Index into ``polygons`` of the polygon containing each point, or -1.
+
+    Parameters
+    ----------
+    lon, lat : ndarray of float
+        Point coordinates, in the same system as ``polygons``; NaN gives -1.
+    polygons : ndarray of shapely geometries
+        Candidate polygons. Where polygons overlap, the lowest index wins.
+    bucket_deg : float
+        Side of the bucketing squares in degrees.
+    """
+    lon = np.asarray(lon, dtype=np.float64)
+    lat = np.asarray(lat, dtype=np.float64)
+    out = np.full(len(lon), -1, dtype=np.int64)
+    ok = np.flatnonzero(np.isfinite(lon) & np.isfinite(lat))
+    if len(ok) == 0 or len(polygons) == 0:
+        return out
+    polygons = np.asarray(polygons, dtype=object)
+    shapely.prepare(polygons)
+    x, y = lon[ok], lat[ok]
+    x0, y0 = x.min(), y.min()
+    ix = np.floor((x - x0) / bucket_deg).astype(np.int64)
+    iy = np.floor((y - y0) / bucket_deg).astype(np.int64)
+    keys, inverse = np.unique(ix * _KEY + iy, return_inverse=True)
+    kx, ky = keys // _KEY, keys % _KEY
+    squares = shapely.box(
+        x0 + kx * bucket_deg, y0 + ky * bucket_deg,
+        x0 + (kx + 1) * bucket_deg, y0 + (ky + 1) * bucket_deg,
+    )
+    tree = shapely.STRtree(polygons)
+    owner = np.full(len(keys), -1, dtype=np.int64)
+    sq, pg = tree.query(squares, predicate="within")
+    if len(sq):
+        # lowest polygon index first, so overlaps resolve like the exact branch below
+        order = np.lexsort((pg, sq))
+        sq, pg = sq[order], pg[order]
+        first = np.ones(len(sq), dtype=bool)
+        first[1:] = sq[1:] != sq[:-1]
+        owner[sq[first]] = pg[first]
+    result = owner[inverse]
+
+    sq2, pg2 = tree.query(squares, predicate="intersects")
+    edge = owner[sq2] == -1
+    sq2, pg2 = sq2[edge], pg2[edge]
+    if len(sq2):
+        order = np.argsort(inverse, kind="stable")
+        counts = np.bincount(inverse, minlength=len(keys))
+        starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+        c = counts[sq2]
+        pair = np.repeat(np.arange(len(sq2)), c)
+        offset = np.arange(c.sum()) - np.repeat(np.cumsum(c) - c, c)
+        pt = order[starts[sq2][pair] + offset]
+        poly = pg2[pair]
+        hit = shapely.contains_xy(polygons[poly], x[pt], y[pt])
+        pt, poly = pt[hit], poly[hit]
+        o = np.lexsort((poly, pt))
+        pt, poly = pt[o], poly[o]
+        first = np.ones(len(pt), dtype=bool)
+        first[1:] = pt[1:] != pt[:-1]
+        result[pt[first]] = poly[first]
+    out[ok] = result
+    return out

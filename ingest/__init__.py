@@ -1,0 +1,1 @@
+"""From the files a city has to rows of the grid database."""

@@ -1,0 +1,1 @@
+"""Drawing helpers for the app and the exports (no statistics here)."""
