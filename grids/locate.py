@@ -47,6 +47,11 @@ class _Level:
     names: np.ndarray
     parents: np.ndarray
     polygons: np.ndarray
+    keys: np.ndarray | None = None  # normalised names
+
+    def __post_init__(self) -> None:
+        if self.keys is None:
+            self.keys = normalise_name(pd.Series(self.names, dtype=object)).to_numpy(dtype=object)
 
 
 @dataclass
@@ -57,6 +62,7 @@ class JurisdictionIndex:
     name_of: dict[str, str] = field(default_factory=dict)
     level_of: dict[str, str] = field(default_factory=dict)
     parent_of: dict[str, str | None] = field(default_factory=dict)
+    _ancestors: dict[tuple[str, str], np.ndarray] = field(default_factory=dict)
 
     @property
     def empty(self) -> bool:
@@ -70,11 +76,30 @@ class JurisdictionIndex:
         b = shapely.bounds(np.concatenate(geoms))
         return (b[:, 0].min(), b[:, 1].min(), b[:, 2].max(), b[:, 3].max())
 
+    def ancestors(self, lvl: str, upper: str) -> np.ndarray:
+        """For each unit of ``lvl``, the position of its ancestor among ``upper``'s units, or -1."""
+        key = (lvl, upper)
+        if key not in self._ancestors:
+            pos_in_upper = {j: i for i, j in enumerate(self.levels[upper].ids.tolist())}
+            res = np.full(len(self.levels[lvl].ids), -1, dtype=np.int64)
+            for i, jid in enumerate(self.levels[lvl].ids.tolist()):
+                cur = self.parent_of.get(jid)
+                for _ in range(len(LEVELS)):
+                    if cur is None or not isinstance(cur, str):
+                        break
+                    if self.level_of.get(cur) == upper:
+                        res[i] = pos_in_upper.get(cur, -1)
+                        break
+                    cur = self.parent_of.get(cur)
+            self._ancestors[key] = res
+        return self._ancestors[key]
+
 
 def load_index(conn: duckdb.DuckDBPyConnection) -> JurisdictionIndex:
     """Read the ``jurisdictions`` table into a :class:`JurisdictionIndex`."""
     df = conn.execute(
-        "SELECT jurisdiction_id, name, level, parent_id, geometry FROM jurisdictions"
+        "SELECT jurisdiction_id, name, level, parent_id, geometry FROM jurisdictions "
+        "ORDER BY level, jurisdiction_id"
     ).df()
     idx = JurisdictionIndex()
     if df.empty:
@@ -87,26 +112,13 @@ def load_index(conn: duckdb.DuckDBPyConnection) -> JurisdictionIndex:
         if sub.empty:
             continue
         polys = shapely.from_wkt(sub.geometry.to_numpy(dtype=object), on_invalid="ignore")
+        names = sub.name.to_numpy(dtype=object)
         idx.levels[lvl] = _Level(
-            ids=sub.jurisdiction_id.to_numpy(dtype=object),
-            names=sub.name.to_numpy(dtype=object),
-            parents=sub.parent_id.to_numpy(dtype=object),
-            polygons=polys,
+            ids=sub.jurisdiction_id.to_numpy(dtype=object), names=names,
+            parents=sub.parent_id.to_numpy(dtype=object), polygons=polys,
+            keys=normalise_name(pd.Series(names, dtype=object)).to_numpy(dtype=object),
         )
     return idx
-
-
-def _ancestor_at(idx: JurisdictionIndex, ids: pd.Series, target: str) -> pd.Series:
-    """Ancestor id at level ``target`` of each id (NaN where the chain breaks)."""
-    cur = ids.astype(object)
-    for _ in range(len(LEVELS)):
-        lvl = cur.map(idx.level_of)
-        done = (lvl == target) | cur.isna()
-        if done.all():
-            break
-        cur = cur.where(done, cur.map(idx.parent_of))
-    lvl = cur.map(idx.level_of)
-    return cur.where(lvl == target)
 
 
 def locate(
@@ -134,68 +146,93 @@ def locate(
         community_id, located_by ('polygon' | 'name' | 'none'), name_conflict.
     """
     n = len(lon)
-    ids = {lvl: pd.Series([None] * n, dtype=object) for lvl in LEVELS}
-    by_polygon = np.zeros(n, dtype=bool)
-    # finest level first; coarser levels from parent links, else their own PIP
+    pos = {lvl: np.full(n, -1, dtype=np.int64) for lvl in LEVELS}
+    # finest loaded level first; coarser levels follow parent links, else their own test
     for lvl in reversed(LEVELS):
         if lvl not in idx.levels:
             continue
-        known = ids[lvl].notna().to_numpy()
-        todo = np.flatnonzero(~known)
+        todo = np.flatnonzero(pos[lvl] < 0)
         if len(todo) == 0:
             continue
-        lv = idx.levels[lvl]
-        hit = points_in_polygons(lon[todo], lat[todo], lv.polygons)
-        found = hit >= 0
-        rows = todo[found]
-        ids[lvl].iloc[rows] = lv.ids[hit[found]]
-        by_polygon[rows] = True
-        got = pd.Series(lv.ids[hit[found]], index=rows, dtype=object)
+        hit = points_in_polygons(lon[todo], lat[todo], idx.levels[lvl].polygons)
+        rows, found = todo[hit >= 0], hit[hit >= 0]
+        pos[lvl][rows] = found
         for upper in LEVELS[: LEVELS.index(lvl)]:
-            anc = _ancestor_at(idx, got, upper)
-            fill = anc.notna() & ids[upper].iloc[rows].isna().to_numpy()
-            ids[upper].iloc[rows[fill.to_numpy()]] = anc[fill].to_numpy()
-
-    out = pd.DataFrame(index=range(n))
+            if upper not in idx.levels:
+                continue
+            anc = idx.ancestors(lvl, upper)[found]
+            fill = (anc >= 0) & (pos[upper][rows] < 0)
+            pos[upper][rows[fill]] = anc[fill]
+    by_polygon = np.zeros(n, dtype=bool)
     for lvl in LEVELS:
-        names = ids[lvl].map(idx.name_of) if lvl != "grid" else ids[lvl]
-        out[NAME_COLUMN[lvl]] = names.astype(object).where(names.notna(), None)
+        by_polygon |= pos[lvl] >= 0
+
+    out: dict[str, np.ndarray] = {}
+    for lvl in LEVELS:
+        names = np.full(n, None, dtype=object)
+        ids = np.full(n, None, dtype=object)
+        if lvl in idx.levels:
+            p = pos[lvl]
+            ok = p >= 0
+            lv = idx.levels[lvl]
+            names[ok] = (lv.ids if lvl == "grid" else lv.names)[p[ok]]
+            ids[ok] = lv.ids[p[ok]]
+        out[NAME_COLUMN[lvl]] = names
         if lvl != "grid":
-            out[f"{lvl}_id"] = ids[lvl].astype(object)
+            out[f"{lvl}_id"] = ids
 
     # the record's own names: fallback where no polygon placed it, conflicts where one did
-    conflict = pd.Series([""] * n, dtype=object)
+    conflict = np.full(n, "", dtype=object)
     by_name = np.zeros(n, dtype=bool)
-    parent_ids = pd.Series([None] * n, dtype=object)
+    parent_ids = np.full(n, None, dtype=object)
     for lvl in LEVELS:
         col = SRC_COLUMN[lvl]
-        given = src[col] if col in src else pd.Series([None] * n, dtype=object)
-        given = given.astype(object).where(given.notna() & (given.astype(str).str.strip() != ""))
-        given = given.reset_index(drop=True)
-        has = given.notna()
-        out_col = NAME_COLUMN[lvl]
-        placed = out[out_col].notna()
-        if lvl == "grid":
-            differs = has & placed & (given.astype(str) != out[out_col].astype(str))
+        name_col = NAME_COLUMN[lvl]
+        if col not in src:
+            if lvl != "grid":
+                parent_ids = out[f"{lvl}_id"]
+            continue
+        given = src[col].reset_index(drop=True)
+        codes, uniques = pd.factorize(given)
+        uniq = pd.Series(uniques, dtype=object).astype(str).str.strip()
+        valid_u = (uniq != "").to_numpy()
+        has = (codes >= 0) & valid_u[np.maximum(codes, 0)] if len(uniq) else codes >= 0
+        if lvl in idx.levels:
+            placed = pos[lvl] >= 0
+            check = has & placed
+            if check.any():
+                if lvl == "grid":
+                    mine = uniq.to_numpy(dtype=object)[codes[check]]
+                    theirs = idx.levels[lvl].ids[pos[lvl][check]].astype(str)
+                else:
+                    mine = normalise_name(uniq).to_numpy(dtype=object)[codes[check]]
+                    theirs = idx.levels[lvl].keys[pos[lvl][check]]
+                differs = np.flatnonzero(check)[mine != theirs]
+                conflict[differs] = conflict[differs] + "," + lvl
         else:
-            differs = has & placed & (normalise_name(given) != normalise_name(out[out_col])).fillna(False)
-        conflict[differs.to_numpy()] += "," + lvl
-        fill = has & ~placed
+            placed = np.zeros(n, dtype=bool)
+        fill = has & ~placed & (out[name_col] == None)  # noqa: E711
         if fill.any():
-            matched = _match_names(idx, lvl, given[fill], parent_ids[fill])
+            names = pd.Series(uniq.to_numpy(dtype=object)[codes[fill]], dtype=object)
+            matched = _match_names(idx, lvl, names, pd.Series(parent_ids[fill], dtype=object))
+            matched = matched.to_numpy(dtype=object)
             if lvl == "grid":
-                out.loc[fill, out_col] = given[fill].astype(str)
+                out[name_col][fill] = names.to_numpy(dtype=object)
             else:
-                out.loc[fill, out_col] = matched.map(idx.name_of).fillna(given[fill])
-                out.loc[fill, f"{lvl}_id"] = matched
-            by_name[fill.to_numpy()] = True
-        parent_ids = out[f"{lvl}_id"] if lvl != "grid" else parent_ids
-    for c in out.columns:
-        out[c] = out[c].astype(object).where(out[c].notna(), None)
-    out["located_by"] = np.where(by_polygon, "polygon", np.where(by_name, "name", "none"))
-    conflict = conflict.str.lstrip(",")
-    out["name_conflict"] = conflict.where(conflict != "", None).astype(object)
-    return out
+                official = np.array([idx.name_of.get(m) if isinstance(m, str) else None
+                                     for m in matched], dtype=object)
+                out[name_col][fill] = np.where(official != None, official,  # noqa: E711
+                                               names.to_numpy(dtype=object))
+                out[f"{lvl}_id"][fill] = np.where(pd.isna(matched), None, matched)
+            by_name |= fill
+        if lvl != "grid":
+            parent_ids = out[f"{lvl}_id"]
+    frame = pd.DataFrame({k: pd.Series(v, dtype=object) for k, v in out.items()})
+    frame["located_by"] = np.where(by_polygon, "polygon", np.where(by_name, "name", "none"))
+    conflict = np.array([c.lstrip(",") or None for c in conflict], dtype=object) \
+        if n and (conflict != "").any() else np.full(n, None, dtype=object)
+    frame["name_conflict"] = pd.Series(conflict, dtype=object)
+    return frame
 
 
 def _match_names(

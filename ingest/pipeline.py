@@ -156,13 +156,25 @@ def _upsert(conn, prep: Prepared, batch_id: int) -> dict[str, int]:
     table = TABLE[prep.kind]
     key = ID_FIELD[prep.kind]
     frame = prep.frame
-    cols = list(frame.columns)
+    cols = list(frame.column_names)
+    types = dict(conn.execute(
+        "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = ?",
+        [table]).fetchall())
     conn.register("_incoming", frame)
+    # typed view of the incoming rows; no copy is made
     conn.execute(
-        "CREATE OR REPLACE TEMP TABLE _stage AS SELECT "
-        + ", ".join("NULLIF(cell, 0)::UBIGINT AS cell" if c == "cell" else f'"{c}"' for c in cols)
+        "CREATE OR REPLACE TEMP VIEW _stage AS SELECT "
+        + ", ".join("NULLIF(cell, 0)::UBIGINT AS cell" if c == "cell"
+                    else f'CAST("{c}" AS {types[c]}) AS "{c}"' for c in cols)
         + " FROM _incoming")
-    conn.unregister("_incoming")
+    existing = conn.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
+    collist = ", ".join(f'"{c}"' for c in cols)
+    if existing == 0:  # first load: everything is new
+        n = conn.execute(f"INSERT INTO {table} ({collist}, batch_id) "
+                         f"SELECT {collist}, {int(batch_id)} FROM _stage").fetchall()[0][0]
+        conn.execute("DROP VIEW _stage")
+        conn.unregister("_incoming")
+        return {"new": int(n), "changed": 0, "same": 0}
     differs = " OR ".join(f's."{c}" IS DISTINCT FROM t."{c}"' for c in cols if c != key)
     conn.execute(f"""
         CREATE OR REPLACE TEMP TABLE _class AS
@@ -177,14 +189,15 @@ def _upsert(conn, prep: Prepared, batch_id: int) -> dict[str, int]:
         conn.execute(f"""DELETE FROM {table} WHERE "{key}" IN
                          (SELECT id FROM _class WHERE cls = 'changed')""")
     if counts["new"] or counts["changed"]:
-        collist = ", ".join(f'"{c}"' for c in cols)
         conn.execute(f"""
             INSERT INTO {table} ({collist}, batch_id)
             SELECT {", ".join(f's."{c}"' for c in cols)}, {int(batch_id)}
-            FROM _stage s JOIN _class k ON k.id = s."{key}" WHERE k.cls <> 'same'
+            FROM _stage s SEMI JOIN (SELECT id FROM _class WHERE cls <> 'same') k
+                 ON k.id = s."{key}"
         """)
-    conn.execute("DROP TABLE _stage")
+    conn.execute("DROP VIEW _stage")
     conn.execute("DROP TABLE _class")
+    conn.unregister("_incoming")
     return {k: int(v) for k, v in counts.items()}
 
 

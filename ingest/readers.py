@@ -30,6 +30,8 @@ from ingest.fields import header_score
 MAX_FIELD_CHARS = 32_768
 #: Largest XLSX opened in full mode (merged cells known); bigger ones stream.
 XLSX_FULL_MODE_BYTES = 15_000_000
+#: Appended to CSV text before parsing, to tell a file cut off inside a quoted field.
+_END_MARK = "\x1e\x1fend of file\x1f\x1e"
 #: Columns that carry GeoJSON point geometry into the table.
 GEOM_LON, GEOM_LAT = "__geometry_lon", "__geometry_lat"
 
@@ -131,19 +133,26 @@ def _read_csv(p: Path, encoding: str) -> RawTable:
 
 
 def _csv_fast(body: bytes, names: list[str], delim: str) -> pa.Table | None:
-    """pyarrow's parser; None when any row is irregular (then the exact path runs)."""
+    """pyarrow's parser; None when any row is irregular (then the exact path runs).
+
+    A row made of :data:`_END_MARK` is appended: a file cut off inside a quoted field
+    swallows it into that field (pyarrow would otherwise accept the cut row), and the
+    exact path, which names the row, takes over.
+    """
     irregular = []
 
     def handler(row: pacsv.InvalidRow) -> str:
         irregular.append(row)
         return "skip"
 
+    end_row = delim.join([_END_MARK] * len(names)).encode("utf-8")
     try:
         table = pacsv.read_csv(
-            io.BytesIO(body),
+            io.BytesIO(body + (b"" if body.endswith(b"\n") else b"\n") + end_row + b"\n"),
             read_options=pacsv.ReadOptions(column_names=names, skip_rows=1,
                                            block_size=64 << 20),
-            parse_options=pacsv.ParseOptions(delimiter=delim, newlines_in_values=True,
+            # a file without quotes cannot hold line breaks inside values: faster parser
+            parse_options=pacsv.ParseOptions(delimiter=delim, newlines_in_values=b'"' in body,
                                              ignore_empty_lines=False,
                                              invalid_row_handler=handler),
             convert_options=pacsv.ConvertOptions(
@@ -152,13 +161,17 @@ def _csv_fast(body: bytes, names: list[str], delim: str) -> pa.Table | None:
         )
     except (pa.ArrowInvalid, pa.ArrowException):
         return None
-    return None if irregular else table
+    if irregular or table.num_rows == 0 or table.column(0)[-1].as_py() != _END_MARK:
+        return None
+    return table.slice(0, table.num_rows - 1)
 
 
 def _csv_exact(p: Path, body: bytes, names: list[str], delim: str, dec) -> RawTable:
     """Python's csv module: slower, but exact row numbers and a reason per bad row."""
     csv.field_size_limit(1 << 30)
-    text = body.decode("utf-8")
+    # the end mark: a record of its own when the file ends cleanly, else the tail of the
+    # quoted field the file was cut off in (Python's csv accepts that field silently)
+    text = body.decode("utf-8") + "\n" + _END_MARK
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delim)
     rows: list[list[str]] = []
     numbers: list[int] = []
@@ -171,21 +184,27 @@ def _csv_exact(p: Path, body: bytes, names: list[str], delim: str, dec) -> RawTa
             if record == 1:
                 continue
             rownum = record
+            if rec and rec[-1].endswith(_END_MARK):
+                if rec != [_END_MARK]:
+                    rec[-1] = rec[-1][: -len(_END_MARK) - 1]
+                    errors.append(RowError(
+                        rownum, "*", "the file ends inside a quoted field that starts in this "
+                        f"row (column {len(rec)}): the file was cut off; export it again",
+                        _raw_line(rec, delim)))
+                break
             if not rec or all(not v.strip() for v in rec):
                 continue
             if len(rec) != width:
                 raw = _raw_line(rec, delim)
                 cut = "; the file may be cut off" if len(rec) < width else ""
-                errors.append(RowError(rownum, None,
+                errors.append(RowError(rownum, "*",
                                        f"row has {len(rec)} fields, the header has {width}{cut}",
                                        raw))
                 continue
             rows.append(rec)
             numbers.append(rownum)
-    except csv.Error as exc:
-        errors.append(RowError(record + 1, None,
-                               f"the file ends inside a quoted field ({exc}): it may be cut off",
-                               text[-2000:]))
+    except csv.Error as exc:  # nothing may be dropped silently: the whole file fails
+        raise InputError(f"{p}: row {record + 1} cannot be read as CSV ({exc})") from None
     frame = pd.DataFrame(rows, columns=names, dtype=object).replace("", None) if rows \
         else pd.DataFrame(columns=names, dtype=object)
     undecodable = _undecodable(frame) if dec.mixed else None
@@ -202,11 +221,20 @@ def _undecodable(frame: pd.DataFrame) -> np.ndarray:
     return bad
 
 
+def _is_missing(v: object) -> bool:
+    """None, NaN, NaT or pd.NA (written as an empty field in a raw line)."""
+    try:
+        return v is None or bool(pd.isna(v))
+    except (TypeError, ValueError):  # array-like values
+        return False
+
+
 def _raw_line(values: list[object], delim: str = ",") -> str:
     buf = io.StringIO()
-    csv.writer(buf, delimiter=delim, lineterminator="").writerow(
-        ["" if v is None or (isinstance(v, float) and np.isnan(v)) else v for v in values])
-    return buf.getvalue()
+    # with "\r\n" as terminator, fields holding line breaks are quoted (with "" they are not)
+    csv.writer(buf, delimiter=delim, lineterminator="\r\n").writerow(
+        ["" if _is_missing(v) else v for v in values])
+    return buf.getvalue()[:-2]
 
 
 def raw_rows(frame: pd.DataFrame, positions: np.ndarray) -> list[str]:
@@ -315,12 +343,20 @@ def _read_xlsx(p: Path, kind: str | None, sheet: str | None, header_row: int | N
 
 # ---------------------------------------------------------------- Parquet / GeoJSON
 
+_PARQUET_INTS = {
+    **{t: pd.Int64Dtype() for t in (pa.int8(), pa.int16(), pa.int32(), pa.int64(),
+                                    pa.uint8(), pa.uint16(), pa.uint32())},
+    pa.uint64(): pd.UInt64Dtype(),
+}
+
+
 def _read_parquet(p: Path) -> RawTable:
     try:
         table = pq.read_table(p)
     except Exception as exc:
         raise InputError(f"{p}: not a readable Parquet file ({exc})") from None
-    frame = table.to_pandas()
+    # nullable integers: an id column with a gap would otherwise turn into floats ("1001.0")
+    frame = table.to_pandas(types_mapper=_PARQUET_INTS.get)
     frame.columns = _unique([str(c) for c in frame.columns])
     return RawTable(frame, np.arange(1, len(frame) + 1, dtype=np.int64), "parquet")
 

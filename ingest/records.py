@@ -9,6 +9,8 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from grids import crs as crs_mod
 from grids.h3cells import lonlat_to_cells
@@ -17,7 +19,7 @@ from ingest.errors import InputError
 from ingest.fields import FIELDS, ID_FIELD, REQUIRED, recognise_columns
 from ingest.mapping import Mapping
 from ingest.readers import GEOM_LAT, GEOM_LON, MAX_FIELD_CHARS, RawTable
-from ingest.validate import Verdicts, fmt_times, quoted
+from ingest.validate import Verdicts, quoted_at, times_at
 from ingest.values import (
     LOCAL_TZ,
     TIME_FORMS_HELP,
@@ -43,7 +45,7 @@ class Prepared:
     """Canonical rows ready to store, and what happened to the others."""
 
     kind: str
-    frame: pd.DataFrame            # accepted rows, table columns (extra JSON included)
+    frame: pa.Table                # accepted rows, table columns (extra JSON included)
     rejected: pd.DataFrame         # row_number, field, reason, raw
     notes: pd.DataFrame            # row_number, field, note
     rows_read: int
@@ -113,16 +115,16 @@ def prepare_records(
         values = frame[col] if col is not None else pd.Series([None] * n, dtype=object)
         lab = label.get(canon, canon)
         if typ in ("id", "text"):
-            s = values.astype("string").str.strip()
-            s = s.where(s != "")
-            too_long = (s.str.len() > MAX_FIELD_CHARS).fillna(False).to_numpy()
-            v.reject(too_long, canon, f"{lab} is longer than {MAX_FIELD_CHARS:,} characters")
-            out[canon] = s.astype(object).where(s.notna(), None)
+            s = _clean_text(values)
+            too_long = pc.fill_null(pc.greater(pc.utf8_length(s), MAX_FIELD_CHARS), False)
+            v.reject(too_long.to_numpy(zero_copy_only=False), canon,
+                     f"{lab} is longer than {MAX_FIELD_CHARS:,} characters")
+            out[canon] = pa.chunked_array([s]).to_pandas()
         elif typ == "time":
             t, bad = parse_times(values)
-            v.reject(bad.to_numpy(), canon, quoted(values) + np.array(
-                f" in {lab} is not a valid date and time; expected a form like {TIME_FORMS_HELP}",
-                dtype=object))
+            v.reject(bad.to_numpy(), canon, lambda pos, values=values, lab=lab: quoted_at(
+                values, pos) + f" in {lab} is not a valid date and time; expected a form like "
+                f"{TIME_FORMS_HELP}")
             out[canon] = t.to_numpy()
         elif typ == "float":
             f, bad = parse_floats(values)
@@ -130,13 +132,13 @@ def prepare_records(
             out[f"_{canon}_bad"] = bad.to_numpy()
         elif typ == "int":
             i, bad = parse_ints(values)
-            v.reject(bad.to_numpy(), canon, quoted(values) + np.array(
-                f" in {lab} is not a whole number ≥ 0", dtype=object))
+            v.reject(bad.to_numpy(), canon, lambda pos, values=values, lab=lab: quoted_at(
+                values, pos) + f" in {lab} is not a whole number ≥ 0")
             out[canon] = i.to_numpy()
         elif typ == "bool":
             b, bad = parse_bools(values)
-            v.note(bad.to_numpy(), canon, quoted(values) + np.array(
-                f" in {lab} is not a yes/no or satisfied/unsatisfied word; left empty", dtype=object))
+            v.note(bad.to_numpy(), canon, lambda pos, values=values, lab=lab: quoted_at(
+                values, pos) + f" in {lab} is not a yes/no or satisfied/unsatisfied word; left empty")
             out[canon] = b.to_numpy()
 
     idf = ID_FIELD[kind]
@@ -146,18 +148,19 @@ def prepare_records(
     dup = ids.notna() & ids.duplicated(keep="first")
     if dup.any():
         first_row = rows.groupby(ids).transform("first")
-        v.reject(dup.to_numpy(), idf, (f"{label[idf]} " + pd.Series(quoted(ids)) +
-                 " already appears in row " + first_row.astype(str) + " of this file; the first "
-                 "one was kept").to_numpy(dtype=object))
+        v.reject(dup.to_numpy(), idf, lambda pos: (
+            f"{label[idf]} " + quoted_at(ids, pos) + " already appears in row "
+            + first_row.iloc[pos].astype(str).to_numpy(dtype=object)
+            + " of this file; the first one was kept"))
 
     _check_times(kind, out, v, label, now)
     if kind == "complaints":
         status, unknown = map_status(out["status"], out["closed_at"],
                                      mapping.status if mapping else None)
-        v.note(unknown.to_numpy(), "status", quoted(out["status"]) + np.array(
+        raw_status = out["status"]
+        v.note(unknown.to_numpy(), "status", lambda pos: quoted_at(raw_status, pos) + (
             " in " + label.get("status", "status") + " is not a known status word; taken as "
-            "closed when there is a closing time, else open (add it to [status] in a mapping file)",
-            dtype=object))
+            "closed when there is a closing time, else open (add it to [status] in a mapping file)"))
         out["status_raw"] = out["status"]
         out["status"] = status.to_numpy()
         rw = out["reworked"]
@@ -171,16 +174,12 @@ def prepare_records(
     src = pd.DataFrame({f"src_{c}": out[c] for c in ("district", "street", "community", "grid_id")})
     lon = out["lon"].to_numpy(dtype=float)
     lat = out["lat"].to_numpy(dtype=float)
-    out["cell"] = lonlat_to_cells(lon, lat)
+    cell = lonlat_to_cells(lon, lat)
     loc = locate(index, lon, lat, src)
-    for c in loc.columns:
-        out[c] = loc[c].to_numpy()
-    for c in src.columns:
-        out[c] = src[c].to_numpy()
 
     keep = ~v.rejected
     extra_cols = [c for c in frame.columns if c not in set(colmap.values()) | {GEOM_LON, GEOM_LAT}]
-    out["extra"] = _extra_json(frame, extra_cols, keep)
+    extra = _extra_json(frame, extra_cols, keep)
     from ingest.readers import raw_rows
     rej_pos = np.flatnonzero(v.rejected)
     rejected = pd.DataFrame({
@@ -197,7 +196,7 @@ def prepare_records(
     table_cols = [c for c in FIELDS[kind] if c not in LOCATION_COLUMNS]
     if kind == "complaints":
         table_cols.append("status_raw")
-    accepted = out.loc[keep, table_cols + LOCATION_COLUMNS + ["extra"]].reset_index(drop=True)
+    accepted = _arrow_table(out, table_cols, loc, src, cell, extra, keep)
     return Prepared(kind, accepted, rejected, notes, n + len(raw.row_errors),
                     {k: c for k, c in colmap.items()}, crs_name, warnings)
 
@@ -209,17 +208,18 @@ def _check_times(kind: str, out: pd.DataFrame, v: Verdicts, label: dict, now: dt
         t = out[main]
         v.reject(t.isna().to_numpy(), main, f"{label.get(main, main)} is empty")
         v.reject((t > future).fillna(False).to_numpy(), main,
-                 fmt_times(t) + np.array(f" in {label.get(main, main)} is in the future "
-                                         f"(now is {now:%Y-%m-%d %H:%M})", dtype=object))
+                 lambda pos: times_at(t, pos) + (f" in {label.get(main, main)} is in the future "
+                                                 f"(now is {now:%Y-%m-%d %H:%M})"))
     ends = {"complaints": ("closed_at",), "inspections": ("rectified_at",)}.get(kind, ())
     for end in ends:
         e = out[end]
         v.reject((e > future).fillna(False).to_numpy(), end,
-                 fmt_times(e) + np.array(f" in {label.get(end, end)} is in the future", dtype=object))
+                 lambda pos, e=e, end=end: times_at(e, pos) + f" in {label.get(end, end)} is in "
+                 "the future")
         before = (e < out[main]).fillna(False).to_numpy()
-        v.reject(before, end, np.array(f"{label.get(end, end)} ", dtype=object) + fmt_times(e)
-                 + np.array(f" is before {label.get(main, main)} ", dtype=object)
-                 + fmt_times(out[main]))
+        v.reject(before, end, lambda pos, e=e, end=end: (
+            f"{label.get(end, end)} " + times_at(e, pos) + f" is before {label.get(main, main)} "
+            + times_at(out[main], pos)))
 
 
 def _locate_coordinates(kind, out, v, label, crs, index, warnings, name) -> str | None:
@@ -304,8 +304,8 @@ def _inherit_point_location(out, v, label, points: pd.DataFrame) -> None:
                                                           pid[fill].map(table[src]))
     lab = label.get("point_id", "point_id")
     v.reject(no_xy & pid.notna().to_numpy() & ~known, "point_id",
-             (f"{lab} " + pd.Series(quoted(pid)) + " is not a loaded inspection point; import the "
-              "points file first").to_numpy(dtype=object))
+             lambda pos: f"{lab} " + quoted_at(pid, pos) + " is not a loaded inspection point; "
+             "import the points file first")
 
 
 def _extra_json(frame: pd.DataFrame, cols: list[str], keep: np.ndarray) -> np.ndarray:
@@ -332,3 +332,52 @@ def _notes_frame(v: Verdicts, rows: pd.Series, keep: np.ndarray) -> pd.DataFrame
         return pd.DataFrame({"row_number": pd.Series(dtype="int64"), "field": pd.Series(dtype=object),
                              "note": pd.Series(dtype=object)})
     return pd.concat(parts, ignore_index=True).sort_values("row_number", kind="stable")
+
+
+def _arrow_table(out: pd.DataFrame, table_cols: list[str], loc: pd.DataFrame, src: pd.DataFrame,
+                 cell: np.ndarray, extra: np.ndarray, keep: np.ndarray) -> pa.Table:
+    """The accepted rows as an Arrow table in the stored column order (no pandas copies)."""
+    arrays: dict[str, pa.Array] = {}
+
+    mask = pa.array(keep)
+
+    def put(name: str, values) -> None:
+        if isinstance(values, pd.Series):
+            values = values.array if isinstance(values.dtype, pd.StringDtype) else values.to_numpy()
+        if isinstance(values, np.ndarray) and values.dtype == object:
+            # few distinct names over many rows: dictionary-encode instead of copying strings
+            codes, uniques = pd.factorize(values, use_na_sentinel=True)
+            arr = pa.DictionaryArray.from_arrays(
+                pa.array(codes, mask=codes < 0, type=pa.int32()),
+                pa.array(uniques.astype(object), type=pa.string()))
+        else:
+            arr = pa.array(values, from_pandas=True)
+        arrays[name] = arr.filter(mask)
+
+    for c in table_cols:
+        put(c, out[c])
+    for c in LOCATION_COLUMNS:
+        if c in ("lon", "lat"):
+            put(c, out[c].to_numpy(dtype=float))
+        elif c == "cell":
+            put(c, cell)
+        elif c in loc.columns:
+            put(c, loc[c].to_numpy(dtype=object))
+        else:
+            put(c, src[c])
+    put("extra", extra)
+    return pa.table(arrays)
+
+
+def _clean_text(values: pd.Series) -> pa.Array:
+    """Trimmed text as an Arrow string array; empty strings become null."""
+    if isinstance(values.dtype, pd.StringDtype):
+        arr = pa.array(values.array)
+    else:
+        arr = pa.array(values.astype("string").array)
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    if pa.types.is_large_string(arr.type):
+        arr = arr.cast(pa.string())
+    arr = pc.utf8_trim_whitespace(arr)
+    return pc.if_else(pc.equal(arr, ""), pa.scalar(None, pa.string()), arr)

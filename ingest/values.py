@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 #: The local wall-clock zone timestamps are stored in (contract: Asia/Shanghai).
 LOCAL_TZ = "Asia/Shanghai"
@@ -73,7 +75,7 @@ def parse_times(values: pd.Series, tz: str = LOCAL_TZ) -> tuple[pd.Series, pd.Se
         ok = (f >= _EXCEL_MIN) & (f <= _EXCEL_MAX)
         out = (_EXCEL_EPOCH + pd.to_timedelta(f.where(ok), unit="D")).dt.round("s")
         return out.astype("datetime64[us]"), values.notna() & ~ok
-    s = values.astype("string")
+    s = values if isinstance(values.dtype, pd.StringDtype) else values.astype("string")
     present = s.notna() & (s.str.strip() != "")
     out = pd.Series(pd.NaT, index=idx, dtype="datetime64[us]")
     if not present.any():
@@ -133,11 +135,20 @@ def parse_floats(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Numbers (full-width digits and thousands separators allowed); NaN + bad mask."""
     if pd.api.types.is_numeric_dtype(values):
         return values.astype(float), pd.Series(np.zeros(len(values), bool), index=values.index)
+    try:  # fast path: plain decimal text, cast by Arrow
+        arr = pa.array(values.array if isinstance(values.dtype, pd.StringDtype) else
+                       values.astype("string").array)
+        f = pd.Series(pc.cast(arr, pa.float64()).to_numpy(zero_copy_only=False), index=values.index)
+        return f, pd.Series(np.zeros(len(values), bool), index=values.index)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, TypeError):
+        pass
     s = values.astype("string").str.strip()
-    present = s.notna() & (s != "")
-    s = s.str.translate(str.maketrans("０１２３４５６７８９．－，", "0123456789.-,"))
-    s = s.str.replace(",", "", regex=False)
+    present = (s.notna() & (s != "")).fillna(False).astype(bool)
     f = pd.to_numeric(s.where(present), errors="coerce").astype(float)
+    retry = present & f.isna()
+    if retry.any():  # full-width digits, thousands separators
+        t = s[retry].str.translate(str.maketrans("０１２３４５６７８９．－，", "0123456789.-,"))
+        f[retry] = pd.to_numeric(t.str.replace(",", "", regex=False), errors="coerce").astype(float)
     return f, present & f.isna()
 
 
@@ -155,7 +166,8 @@ _NULL = {"未评价", "未回访", "无", "-", "/", "none", "null", "n/a", "na"}
 
 def parse_bools(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Yes / no words (是/否, 满意/不满意, true/false, 1/0); boolean with NA + bad mask."""
-    s = values.astype("string").str.strip().str.lower()
+    s = values if isinstance(values.dtype, pd.StringDtype) else values.astype("string")
+    s = s.str.strip().str.lower()
     present = s.notna() & (s != "") & ~s.isin(_NULL)
     out = pd.Series(pd.NA, index=values.index, dtype="boolean")
     out[s.isin(_TRUE)] = True
@@ -188,11 +200,19 @@ def map_status(
     An unrecognised or empty status follows the closing time: closed when ``closed_at``
     is set, else open. The mapping file's ``[status]`` words take precedence.
     """
-    s = values.astype("string").str.strip()
     table = {k.lower(): v for k, v in STATUS_WORDS.items()}
     if extra:
         table.update({k.strip().lower(): v for k, v in extra.items()})
-    mapped = s.str.lower().map(table)
-    fallback = pd.Series(np.where(closed_at.notna(), "closed", "open"), index=values.index)
-    unknown = s.notna() & (s != "") & mapped.isna()
-    return mapped.fillna(fallback).astype(object), unknown
+    codes, uniques = pd.factorize(values)  # few distinct words: map those, then take
+    words = pd.Series(uniques, dtype=object).astype(str).str.strip()
+    mapped_u = words.str.lower().map(table).to_numpy(dtype=object)
+    blank_u = (words == "").to_numpy()
+    has = codes >= 0
+    mapped = np.full(len(values), None, dtype=object)
+    mapped[has] = mapped_u[codes[has]]
+    fallback = np.where(closed_at.notna().to_numpy(), "closed", "open")
+    result = np.where(pd.isna(mapped), fallback, mapped).astype(object)
+    unknown = has.copy()
+    unknown[has] = pd.isna(mapped_u[codes[has]]) & ~blank_u[codes[has]]
+    return (pd.Series(result, index=values.index, dtype=object),
+            pd.Series(unknown, index=values.index))

@@ -68,6 +68,7 @@ def read_connection(path: str | os.PathLike[str] | None = None) -> Iterator[duck
     for _ in range(50):
         try:
             conn = duckdb.connect(str(p), read_only=True)
+            conn.execute("SET enable_progress_bar = false")
             break
         except duckdb.IOException as exc:  # someone opened the live file read-write by hand
             last = exc
@@ -132,6 +133,7 @@ def write_transaction(
             if wal.exists():
                 shutil.copyfile(wal, Path(str(work) + ".wal"))
         conn = duckdb.connect(str(work))
+        conn.execute("SET enable_progress_bar = false")
         try:
             conn.execute("BEGIN TRANSACTION")
             ensure_schema(conn)
