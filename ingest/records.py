@@ -227,7 +227,7 @@ def _locate_coordinates(kind, out, v, label, crs, index, warnings, name) -> str 
     lat = out["lat"].to_numpy(dtype=float).copy()
     given = np.isfinite(lon) | np.isfinite(lat) | out["_lon_bad"].to_numpy() | out["_lat_bad"].to_numpy()
     if not given.any():
-        out.drop(columns=["_lon_bad", "_lat_bad"], inplace=True)
+        del out["_lon_bad"], out["_lat_bad"]
         return crs_mod.normalize_crs(crs) if crs else None
     if crs:
         crs_name = crs_mod.normalize_crs(crs)
@@ -283,7 +283,7 @@ def _locate_coordinates(kind, out, v, label, crs, index, warnings, name) -> str 
         wl, wa = crs_mod.to_wgs84(lon[fin], lat[fin], crs_name)
         lon[fin], lat[fin] = wl, wa
     out["lon"], out["lat"] = lon, lat
-    out.drop(columns=["_lon_bad", "_lat_bad"], inplace=True)
+    del out["_lon_bad"], out["_lat_bad"]
     return crs_name
 
 
