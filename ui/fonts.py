@@ -18,6 +18,7 @@ def cjk_font_name() -> str | None:
     for n in PREFERRED:
         if n in names:
             return n
-    font_manager._load_fontmanager(try_read_cache=False)  # fonts installed after the cache
+    # a font installed after matplotlib built its cache: rebuild the cache once
+    font_manager.fontManager = font_manager._load_fontmanager(try_read_cache=False)
     names = {f.name for f in font_manager.fontManager.ttflist}
     return next((n for n in PREFERRED if n in names), None)
