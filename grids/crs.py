@@ -31,7 +31,9 @@ Unshifted Hong Kong or Macau data must be declared ``wgs84``.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import shapely
@@ -324,7 +326,22 @@ def convert(lon, lat, src: str, dst: str) -> tuple[np.ndarray, np.ndarray]:
         Degrees in ``dst``; new arrays even when nothing moves.
     """
     pair = (_datum(src), _datum(dst))
-    return _arrays(lon, lat) if pair[0] == pair[1] else _DIRECT[pair](lon, lat)
+    if pair[0] == pair[1]:
+        return _arrays(lon, lat)
+    fn = _DIRECT[pair]
+    lon, lat = _arrays(lon, lat)
+    if lon.ndim != 1 or lon.size < _PARALLEL_MIN:
+        return fn(lon, lat)
+    # numpy releases the GIL: convert chunks on all cores (each point is independent)
+    parts = np.array_split(np.arange(lon.size), _WORKERS)
+    with ThreadPoolExecutor(max_workers=_WORKERS) as pool:
+        done = list(pool.map(lambda idx: fn(lon[idx], lat[idx]), parts))
+    return np.concatenate([d[0] for d in done]), np.concatenate([d[1] for d in done])
+
+
+#: Arrays at least this long are converted in parallel chunks.
+_PARALLEL_MIN = 200_000
+_WORKERS = max(1, min(8, os.cpu_count() or 1))
 
 
 def to_wgs84(lon, lat, crs: str) -> tuple[np.ndarray, np.ndarray]:
