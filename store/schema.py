@@ -139,7 +139,7 @@ TABLES: dict[str, str] = {
             level VARCHAR,
             jurisdiction_id VARCHAR,
             other_id VARCHAR,
-            issue VARCHAR,               -- spills_out_of_parent | overlaps_sibling | gap_in_parent | no_parent | invalid_repaired
+            issue VARCHAR,               -- spills_out_of_parent | overlaps_sibling | gap_in_parent | no_parent | parent_inferred | invalid_repaired
             area_km2 DOUBLE,
             detail VARCHAR
         )
