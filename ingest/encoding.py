@@ -59,28 +59,48 @@ def decode(data: bytes, name: str, encoding: str = "auto") -> Decoded:
         return Decoded(data, "utf-8")
     except UnicodeDecodeError:
         pass
-    if _mostly_utf8(data):
+    good, bad, first_bad = _utf8_lines(data)
+    if good > 0 and good >= 9 * bad:
         return _utf8_or_mixed(data, name, "utf-8")
     try:
         return Decoded(data.decode("gb18030").encode("utf-8"), "gb18030")
     except UnicodeDecodeError:
         pass
+    if good > bad:  # not GBK either: a UTF-8 file with a few lines of another encoding
+        return _utf8_or_mixed(data, name, "utf-8")
     guess = charset_normalizer.from_bytes(data[:1_000_000]).best()
     if guess is not None and guess.encoding:
         try:
             return Decoded(data.decode(guess.encoding).encode("utf-8"), guess.encoding)
         except (UnicodeDecodeError, LookupError):
             pass
+    not_gbk = _first_line_not(data, "gb18030")
+    if first_bad is not None and not_gbk is not None:
+        raise InputError(
+            f"{name}: the file mixes text encodings: line {first_bad} is not UTF-8 and line "
+            f"{not_gbk} is not GBK/GB18030; save the file as UTF-8, or name its encoding "
+            "with --encoding"
+        )
     raise InputError(
         f"{name}: cannot tell the text encoding (not UTF-8, not GBK/GB18030); "
         "save the file as UTF-8 or GBK, or name it with --encoding"
     )
 
 
-def _mostly_utf8(data: bytes) -> bool:
-    """True when at least 90% of the non-ASCII lines are valid UTF-8."""
+def _first_line_not(data: bytes, encoding: str) -> int | None:
+    for number, line in enumerate(data.splitlines(), start=1):
+        try:
+            line.decode(encoding)
+        except UnicodeDecodeError:
+            return number
+    return None
+
+
+def _utf8_lines(data: bytes) -> tuple[int, int, int | None]:
+    """Non-ASCII lines that are valid UTF-8, those that are not, and the first of those."""
     good = bad = 0
-    for line in data.splitlines():
+    first_bad = None
+    for number, line in enumerate(data.splitlines(), start=1):
         if line.isascii():
             continue
         try:
@@ -88,7 +108,8 @@ def _mostly_utf8(data: bytes) -> bool:
             good += 1
         except UnicodeDecodeError:
             bad += 1
-    return good > 0 and good >= 9 * bad
+            first_bad = first_bad or number
+    return good, bad, first_bad
 
 
 def _utf8_or_mixed(body: bytes, name: str, label: str) -> Decoded:

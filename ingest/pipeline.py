@@ -120,7 +120,8 @@ def ingest_file(
         conn.execute(
             "INSERT INTO import_batches VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             [batch_id, kind, p.name, sha, started, finished, prep.rows_read, counts["new"],
-             counts["changed"], counts["same"], len(prep.rejected), len(prep.notes),
+             counts["changed"], counts["same"], len(prep.rejected),
+             int(prep.notes["row_number"].nunique()),
              prep.crs, raw.encoding, json.dumps(prep.columns_used, ensure_ascii=False)],
         )
         if len(prep.rejected):

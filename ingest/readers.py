@@ -117,7 +117,7 @@ def _read_csv(p: Path, encoding: str) -> RawTable:
         raise InputError(f"{p}: the file holds no text")
     head_text = body[:65536].decode("utf-8", errors="replace")
     delim = _sniff_delimiter(head_text)
-    header = next(csv.reader(io.StringIO(head_text), delimiter=delim), [])
+    header = next(csv.reader(io.StringIO(head_text, newline=""), delimiter=delim), [])
     if not any(h.strip() for h in header):
         raise InputError(f"{p}: row 1 should hold the column names but is empty")
     names = _unique(header)
@@ -128,6 +128,10 @@ def _read_csv(p: Path, encoding: str) -> RawTable:
         return _csv_exact(p, body, names, delim, dec)
     frame = table.to_pandas()
     rows = np.arange(2, len(frame) + 2, dtype=np.int64)
+    blank = frame.isna().all(axis=1).to_numpy()
+    if blank.any():  # lines of bare delimiters, blank lines after a lone CR: skipped, as
+        frame = frame.loc[~blank].reset_index(drop=True)  # the exact path skips them
+        rows = rows[~blank]
     undecodable = _undecodable(frame) if dec.mixed else None
     return RawTable(frame, rows, "csv", dec.encoding, undecodable=undecodable)
 
@@ -265,6 +269,7 @@ def _cell_text(v: object) -> str | None:
 def _read_xlsx(p: Path, kind: str | None, sheet: str | None, header_row: int | None) -> RawTable:
     import openpyxl
     from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.formula import ArrayFormula, DataTableFormula
 
     full = p.stat().st_size <= XLSX_FULL_MODE_BYTES
     try:
@@ -289,13 +294,21 @@ def _read_xlsx(p: Path, kind: str | None, sheet: str | None, header_row: int | N
     grid = [list(r) for r in ws.iter_rows(values_only=True)]
     if not grid:
         raise InputError(f"{p}: sheet {ws.title!r} is empty")
-    formulas = [(i, j, v) for i, r in enumerate(grid) for j, v in enumerate(r)
-                if isinstance(v, str) and v.startswith("=")]
+    # plain formulas come as "=…" text, array and data-table formulas as objects
+    formulas = [(i, j, v if isinstance(v, str) else str(getattr(v, "text", None) or "=TABLE()"))
+                for i, r in enumerate(grid) for j, v in enumerate(r)
+                if (isinstance(v, str) and v.startswith("="))
+                or isinstance(v, ArrayFormula | DataTableFormula)]
+    no_result: set[tuple[int, int]] = set()
     if formulas:
         wbv = openpyxl.load_workbook(p, read_only=not full, data_only=True)
         values = [list(r) for r in wbv[ws.title].iter_rows(values_only=True)]
         for i, j, _ in formulas:
             grid[i][j] = values[i][j] if i < len(values) and j < len(values[i]) else None
+            if grid[i][j] is None:
+                no_result.add((i, j))
+        if no_result:  # openpyxl reads a saved empty text ("") as None too
+            no_result -= _empty_text_results(p, ws.title)
     if full:  # fill merged ranges with their top-left value, as the user sees them
         for rng in ws.merged_cells.ranges:
             v = grid[rng.min_row - 1][rng.min_col - 1]
@@ -323,8 +336,7 @@ def _read_xlsx(p: Path, kind: str | None, sheet: str | None, header_row: int | N
         cells = [_cell_text(v) for v in (r + [None] * width)[:width]]
         if all(c is None for c in cells):
             continue
-        lost = [(j, formula_at[(i, j)]) for j in range(width)
-                if (i, j) in formula_at and grid[i][j] is None]
+        lost = [(j, formula_at[(i, j)]) for j in range(width) if (i, j) in no_result]
         if lost:
             j, f = lost[0]
             errors.append(RowError(i + 1, names[j],
@@ -339,6 +351,43 @@ def _read_xlsx(p: Path, kind: str | None, sheet: str | None, header_row: int | N
     frame = pd.DataFrame(rows, columns=names, dtype=object) if rows \
         else pd.DataFrame(columns=names, dtype=object)
     return RawTable(frame, np.array(numbers, dtype=np.int64), "xlsx", None, notes, errors)
+
+
+def _empty_text_results(p: Path, title: str) -> set[tuple[int, int]]:
+    """(row, column) from 0 of the formula cells of sheet ``title`` whose saved result is
+    empty text: Excel, WPS and LibreOffice write ``<c t="str"><f>…</f><v/></c>`` for
+    ``=IF(…, "", …)``, while a formula never calculated (as openpyxl writes one) has no
+    type and no value. openpyxl reads both as None."""
+    import posixpath
+    import xml.etree.ElementTree as ET
+    import zipfile
+
+    from openpyxl.utils.cell import coordinate_to_tuple
+
+    main = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+    rel = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
+    found: set[tuple[int, int]] = set()
+    try:
+        with zipfile.ZipFile(p) as z:
+            book = ET.fromstring(z.read("xl/workbook.xml"))
+            rid = next(s.get(f"{rel}id") for s in book.iter(f"{main}sheet")
+                       if s.get("name") == title)
+            rels = ET.fromstring(z.read("xl/_rels/workbook.xml.rels"))
+            target = next(r.get("Target") for r in rels if r.get("Id") == rid)
+            member = target.lstrip("/") if target.startswith("/") \
+                else posixpath.normpath(posixpath.join("xl", target))
+            with z.open(member) as sheet_xml:
+                for _, el in ET.iterparse(sheet_xml):
+                    if el.tag != f"{main}c":
+                        continue
+                    if (el.get("t") == "str" and el.get("r") and el.find(f"{main}f") is not None
+                            and not el.findtext(f"{main}v")):
+                        r, c = coordinate_to_tuple(el.get("r"))
+                        found.add((r - 1, c - 1))
+                    el.clear()
+    except (KeyError, StopIteration, ET.ParseError, ValueError, OSError):
+        return set()  # unusual layout: every formula without a value stays rejected
+    return found
 
 
 # ---------------------------------------------------------------- Parquet / GeoJSON
@@ -371,6 +420,8 @@ def _read_geojson(p: Path) -> RawTable:
     if not isinstance(doc, dict) or doc.get("type") != "FeatureCollection" \
             or not isinstance(doc.get("features"), list):
         raise InputError(f"{p}: expected a GeoJSON FeatureCollection with a features list")
+    if not doc["features"]:
+        raise InputError(f"{p}: the FeatureCollection holds no features (nothing to import)")
     props, lon, lat, errors, numbers = [], [], [], [], []
     for n, feat in enumerate(doc["features"], start=1):
         geom = (feat or {}).get("geometry") if isinstance(feat, dict) else None
@@ -391,7 +442,8 @@ def _read_geojson(p: Path) -> RawTable:
                                        f"{coords!r} are not two numbers",
                                        json.dumps(feat, ensure_ascii=False)[:2000]))
                 continue
-        props.append({k: _cell_text(v) if not isinstance(v, str) else v for k, v in pr.items()})
+        props.append({k: v if isinstance(v, str) else json.dumps(v, ensure_ascii=False)
+                      if isinstance(v, dict | list) else _cell_text(v) for k, v in pr.items()})
         lon.append(x)
         lat.append(y)
         numbers.append(n)

@@ -139,7 +139,7 @@ def prepare_records(
             b, bad = parse_bools(values)
             v.note(bad.to_numpy(), canon, lambda pos, values=values, lab=lab: quoted_at(
                 values, pos) + f" in {lab} is not a yes/no or satisfied/unsatisfied word; left empty")
-            out[canon] = b.to_numpy()
+            out[canon] = b.array
 
     idf = ID_FIELD[kind]
     ids = out[idf]
@@ -226,6 +226,9 @@ def _locate_coordinates(kind, out, v, label, crs, index, warnings, name) -> str 
     lon = out["lon"].to_numpy(dtype=float).copy()
     lat = out["lat"].to_numpy(dtype=float).copy()
     given = np.isfinite(lon) | np.isfinite(lat) | out["_lon_bad"].to_numpy() | out["_lat_bad"].to_numpy()
+    if kind == "points":
+        v.reject(~given, "lon", f"{label.get('lon', 'lon')}/{label.get('lat', 'lat')} are empty; "
+                 "an inspection point needs a usable location")
     if not given.any():
         del out["_lon_bad"], out["_lat_bad"]
         return crs_mod.normalize_crs(crs) if crs else None
@@ -343,7 +346,13 @@ def _arrow_table(out: pd.DataFrame, table_cols: list[str], loc: pd.DataFrame, sr
 
     def put(name: str, values) -> None:
         if isinstance(values, pd.Series):
-            values = values.array if isinstance(values.dtype, pd.StringDtype) else values.to_numpy()
+            if isinstance(values.dtype, pd.api.extensions.ExtensionDtype):
+                arrays[name] = pa.array(values.array, from_pandas=True).filter(mask)
+                return
+            values = values.to_numpy()
+        if isinstance(values, pd.api.extensions.ExtensionArray):
+            arrays[name] = pa.array(values, from_pandas=True).filter(mask)
+            return
         if isinstance(values, np.ndarray) and values.dtype == object:
             # few distinct names over many rows: dictionary-encode instead of copying strings
             codes, uniques = pd.factorize(values, use_na_sentinel=True)

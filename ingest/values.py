@@ -27,6 +27,10 @@ TIME_FORMATS = (
 TIME_FORMS_HELP = ("2026/11/22 10:03, 2026-11-22T10:03:00, 2026年11月22日 10时03分, "
                    "20261122, or an Excel date number")
 
+#: What exports write in an empty time field (an open case has no 办结时间): taken as empty.
+EMPTY_MARKS = ("", "-", "--", "—", "/", "无", "暂无", "N/A", "n/a", "NA", "null", "NULL", "None",
+               "nan", "NaT")
+
 #: Forms tried directly on the raw text (fast path), in the order the data favours.
 _RAW_FORMATS = (
     "%Y-%m-%d %H:%M:%S", "%Y/%m/%d %H:%M", "%Y/%m/%d %H:%M:%S", "%Y-%m-%d %H:%M",
@@ -76,7 +80,7 @@ def parse_times(values: pd.Series, tz: str = LOCAL_TZ) -> tuple[pd.Series, pd.Se
         out = (_EXCEL_EPOCH + pd.to_timedelta(f.where(ok), unit="D")).dt.round("s")
         return out.astype("datetime64[us]"), values.notna() & ~ok
     s = values if isinstance(values.dtype, pd.StringDtype) else values.astype("string")
-    present = s.notna() & (s.str.strip() != "")
+    present = s.notna() & ~s.str.strip().isin(EMPTY_MARKS)
     out = pd.Series(pd.NaT, index=idx, dtype="datetime64[us]")
     if not present.any():
         return out, pd.Series(np.zeros(n, bool), index=idx)
@@ -113,15 +117,16 @@ def parse_times(values: pd.Series, tz: str = LOCAL_TZ) -> tuple[pd.Series, pd.Se
             z = pd.to_datetime(t[zoned].str.replace(r"Z$", "+00:00", regex=True),
                                errors="coerce", utc=True, format="ISO8601")
             good = z.notna().to_numpy()
-            parsed.iloc[np.flatnonzero(zoned)[good]] = (
-                z[good].dt.tz_convert(tz).dt.tz_localize(None).to_numpy())
+            parsed.iloc[np.flatnonzero(zoned)[good]] = (  # microseconds: finer digits dropped
+                z[good].dt.tz_convert(tz).dt.tz_localize(None).astype("datetime64[us]").to_numpy())
             left &= ~(zoned & parsed.notna().to_numpy())
         for fmt in TIME_FORMATS:
             if not left.any():
                 break
             r = pd.to_datetime(t[left], format=fmt, errors="coerce")
             good = r.notna().to_numpy()
-            parsed.iloc[np.flatnonzero(left)[good]] = r[good].to_numpy()
+            # %f reads up to nanoseconds (…00.123456789): keep microseconds, as stored
+            parsed.iloc[np.flatnonzero(left)[good]] = r[good].astype("datetime64[us]").to_numpy()
             left[np.flatnonzero(left)[good]] = False
         lookup = pd.Series(parsed.to_numpy(), index=uniq.to_numpy())
         got = rest.map(lookup)

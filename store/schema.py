@@ -49,7 +49,7 @@ TABLES: dict[str, str] = {
             rows_updated BIGINT,
             rows_unchanged BIGINT,
             rows_rejected BIGINT,
-            rows_fixed BIGINT,           -- rows loaded after an announced fix (swapped lat/lon)
+            rows_fixed BIGINT,           -- rows loaded with a note (a fix such as swapped lat/lon, or a value set aside)
             crs VARCHAR,
             encoding VARCHAR,
             mapping VARCHAR              -- JSON: canonical field -> source column actually used
