@@ -154,14 +154,15 @@ def _csv_fast(body: bytes, names: list[str], delim: str) -> pa.Table | None:
         table = pacsv.read_csv(
             io.BytesIO(body + (b"" if body.endswith(b"\n") else b"\n") + end_row + b"\n"),
             read_options=pacsv.ReadOptions(column_names=names, skip_rows=1,
-                                           block_size=64 << 20),
+                                           block_size=16 << 20),
             # a file without quotes cannot hold line breaks inside values: faster parser
             parse_options=pacsv.ParseOptions(delimiter=delim, newlines_in_values=b'"' in body,
                                              ignore_empty_lines=False,
                                              invalid_row_handler=handler),
             convert_options=pacsv.ConvertOptions(
                 column_types={n: pa.string() for n in names},
-                strings_can_be_null=True, null_values=[""], quoted_strings_can_be_null=True),
+                strings_can_be_null=True, null_values=[""], quoted_strings_can_be_null=True,
+                check_utf8=False),  # decode() has already validated the text
         )
     except (pa.ArrowInvalid, pa.ArrowException):
         return None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
@@ -174,8 +175,11 @@ def prepare_records(
     src = pd.DataFrame({f"src_{c}": out[c] for c in ("district", "street", "community", "grid_id")})
     lon = out["lon"].to_numpy(dtype=float)
     lat = out["lat"].to_numpy(dtype=float)
-    cell = lonlat_to_cells(lon, lat)
-    loc = locate(index, lon, lat, src)
+    # point-in-polygon (shapely, GIL released) runs beside the per-row H3 loop
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        located = pool.submit(locate, index, lon, lat, src)
+        cell = lonlat_to_cells(lon, lat)
+        loc = located.result()
 
     keep = ~v.rejected
     extra_cols = [c for c in frame.columns if c not in set(colmap.values()) | {GEOM_LON, GEOM_LAT}]
