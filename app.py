@@ -74,7 +74,8 @@ def main() -> None:
         st.image(png, caption="区县界线与投诉密度（无底图，离线绘制）", width="stretch")
     with right:
         st.subheader("各区县统计")
-        shown = table.drop(columns=["jurisdiction_id"]).rename(columns=COLUMN_LABELS)
+        shown = table.drop(columns=["jurisdiction_id"]).round(
+            {"area_km2": 1, "complaints_per_km2": 1}).rename(columns=COLUMN_LABELS)
         st.dataframe(shown, hide_index=True, width="stretch")
     st.caption(f"数据库：{path} · 导入批次 {batches}")
 
