@@ -7,7 +7,6 @@ repairs invalid polygons, and picks the id / name / parent properties.
 
 from __future__ import annotations
 
-import hashlib
 import re
 import warnings
 from dataclasses import dataclass, field
@@ -22,6 +21,7 @@ import shapely
 from grids.areas import lonlat_shaped, repair_polygons, transform_with
 from grids.crs import normalize_crs, transform_geometry
 from ingest.errors import InputError
+from ingest.readers import file_sha256  # noqa: F401  (re-exported)
 
 _GEOGRAPHIC_EPSG = {4326: "wgs84", 4490: "cgcs2000"}
 _NAMED_LABEL = {"wgs84": "WGS-84", "gcj02": "GCJ-02", "bd09": "BD-09", "cgcs2000": "CGCS2000"}
@@ -47,14 +47,6 @@ class PolygonFile:
         """'<file>, feature 5 (id 450102)': the 1-based feature number in the file."""
         ident = f" (id {ids[i]})" if ids is not None and ids[i] is not None else ""
         return f"{self.path}, feature {i + 1}{ident}"
-
-
-def file_sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def _read_frame(p: Path) -> gpd.GeoDataFrame:

@@ -9,7 +9,6 @@ that differs replaces it (updated), a new id is inserted.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 import os
 from dataclasses import dataclass, field
@@ -22,7 +21,7 @@ from grids.locate import load_index
 from ingest.errors import InputError
 from ingest.fields import ID_FIELD, KINDS, TABLE
 from ingest.mapping import Mapping, load_mapping
-from ingest.readers import read_table
+from ingest.readers import file_sha256, read_table
 from ingest.records import Prepared, local_now, prepare_records
 from store.database import next_batch_id, write_transaction
 
@@ -51,14 +50,6 @@ class IngestResult:
         """The contract's one-line result."""
         return (f"read={self.rows_read} inserted={self.inserted} updated={self.updated} "
                 f"rejected={self.rejected}")
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def ingest_file(
@@ -101,7 +92,7 @@ def ingest_file(
     raw = read_table(p, kind=kind, encoding=encoding, sheet=opts.get("sheet"),
                      header_row=opts.get("header_row"))
     bar.update(1)
-    sha = _sha256(p)
+    sha = file_sha256(p)
     with write_transaction(db) as conn:
         bar.set_postfix_str("解析 checking")
         index = load_index(conn)

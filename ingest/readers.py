@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import hashlib
 import io
 import json
 from dataclasses import dataclass, field
@@ -57,6 +58,15 @@ class RawTable:
     notes: list[str] = field(default_factory=list)
     row_errors: list[RowError] = field(default_factory=list)
     undecodable: np.ndarray | None = None  # bool per row: text held bytes of another encoding
+
+
+def file_sha256(path: str | Path) -> str:
+    """SHA-256 of a file's bytes (recorded with every import batch)."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
 
 
 def read_table(
