@@ -148,11 +148,11 @@ def prepare_records(
     rows = pd.Series(raw.row_numbers[:n] if n else np.array([], dtype=np.int64))
     dup = ids.notna() & ids.duplicated(keep="first")
     if dup.any():
-        first_row = rows.groupby(ids).transform("first")
+        first_row = rows.groupby(ids).transform("first").astype("Int64")
         v.reject(dup.to_numpy(), idf, lambda pos: (
             f"{label[idf]} " + quoted_at(ids, pos) + " already appears in row "
             + first_row.iloc[pos].astype(str).to_numpy(dtype=object)
-            + " of this file; the first one was kept"))
+            + " of this file; only the first of them is imported"))
 
     _check_times(kind, out, v, label, now)
     if kind == "complaints":

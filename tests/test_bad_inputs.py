@@ -457,7 +457,7 @@ def test_closed_before_received(db):
 
 def test_duplicate_ids_keep_the_first(db):
     out = ingest_ok(db, "complaints", "duplicate_ids.csv", **GCJ)
-    reason = "工单编号 'DUP-1' already appears in row 2 of this file; the first one was kept"
+    reason = "工单编号 'DUP-1' already appears in row 2 of this file; only the first of them is imported"
     expect_rejections(out, {4: ("complaint_id", reason), 6: ("complaint_id", reason)})
     kept = _record(db, "complaints", "DUP-1")
     assert kept["received_at"] == pd.Timestamp(corpus.good_row(1)[1])

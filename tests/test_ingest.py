@@ -156,3 +156,13 @@ def test_gbk_hotline_export_with_chinese_headers(tmp_path):
     assert str(got.received_at[1]) == "2026-11-21 09:05:00"
     assert got.district.tolist() == ["青秀区", "兴宁区", "江南区"]
     assert (got.located_by == "name").all()
+
+
+def test_duplicate_message_names_an_integer_row_when_ids_are_missing(tmp_path):
+    csv = tmp_path / "dups.csv"
+    csv.write_text("工单编号,受理时间\nA1,2026/11/20 10:03\n,2026/11/20 10:04\n"
+                   "A1,2026/11/21 10:03\n", encoding="utf-8")
+    res = ingest_file(tmp_path / "d.duckdb", "complaints", csv, now=NOW)
+    reasons = {row: reason for row, _, reason in res.first_rejections}
+    assert reasons[4] == "工单编号 'A1' already appears in row 2 of this file; only the first of them is imported"
+    assert reasons[3] == "工单编号 is empty"
