@@ -10,10 +10,17 @@ polygons this takes well under a second and agrees exactly with a plain STRtree
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 import shapely
 
 _KEY = 1_000_003
+
+
+#: Point sets at least this large are split into west and east halves, one thread each
+#: (shapely releases the GIL, so the halves run on two cores).
+PARALLEL_MIN = 200_000
 
 
 def points_in_polygons(
@@ -32,6 +39,23 @@ def points_in_polygons(
     """
     lon = np.asarray(lon, dtype=np.float64)
     lat = np.asarray(lat, dtype=np.float64)
+    if len(lon) >= PARALLEL_MIN and len(polygons):
+        finite = np.isfinite(lon)
+        mid = np.median(lon[finite]) if finite.any() else 0.0
+        west = np.flatnonzero(~(lon > mid))  # NaN goes west, and stays -1
+        east = np.flatnonzero(lon > mid)
+        out = np.full(len(lon), -1, dtype=np.int64)
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            parts = list(pool.map(lambda ix: (ix, _points_in_polygons(
+                lon[ix], lat[ix], polygons, bucket_deg=bucket_deg)), (west, east)))
+        for ix, res in parts:
+            out[ix] = res
+        return out
+    return _points_in_polygons(lon, lat, polygons, bucket_deg=bucket_deg)
+
+
+def _points_in_polygons(lon: np.ndarray, lat: np.ndarray, polygons: np.ndarray, *,
+                        bucket_deg: float) -> np.ndarray:
     out = np.full(len(lon), -1, dtype=np.int64)
     ok = np.flatnonzero(np.isfinite(lon) & np.isfinite(lat))
     if len(ok) == 0 or len(polygons) == 0:

@@ -116,7 +116,7 @@ def prepare_records(
         values = frame[col] if col is not None else pd.Series([None] * n, dtype=object)
         lab = label.get(canon, canon)
         if typ in ("id", "text"):
-            s = _clean_text(values)
+            s = _clean_text(values) if col is not None else pa.nulls(n, pa.string())
             too_long = pc.fill_null(pc.greater(pc.utf8_length(s), MAX_FIELD_CHARS), False)
             v.reject(too_long.to_numpy(zero_copy_only=False), canon,
                      f"{lab} is longer than {MAX_FIELD_CHARS:,} characters")

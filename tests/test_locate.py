@@ -66,3 +66,19 @@ def test_locate_polygon_name_fallback_and_conflicts():
                                        "polygon", "name"]
     # '乙' matches 乙区 once suffixes are dropped: no conflict; row 5 says 乙区 but lies in 甲区
     assert out.name_conflict.tolist()[:6] == [None, None, None, None, None, "district"]
+
+
+def test_split_pip_path_agrees_with_strtree(monkeypatch):
+    import grids.pip as pip_mod
+
+    monkeypatch.setattr(pip_mod, "PARALLEL_MIN", 1000)
+    polys = _voronoi(300, 4)
+    rng = np.random.default_rng(6)
+    lon = rng.normal(108.3, 0.1, 20_000)
+    lat = rng.normal(22.75, 0.1, 20_000)
+    lon[::97] = np.nan
+    got = pip_mod.points_in_polygons(lon, lat, polys)
+    i, j = shapely.STRtree(polys).query(shapely.points(lon, lat), predicate="within")
+    want = np.full(len(lon), -1)
+    want[i] = j
+    assert (got == want).all()
