@@ -151,8 +151,8 @@ MACROS = [
     # finer digits with 7. Bit layout per the H3 index specification (h3geo.org/docs/core-library/h3Indexing).
     """
     CREATE OR REPLACE MACRO h3_parent(cell, r) AS
-        ((cell::UBIGINT & ~(15::UBIGINT << 52) & ~((1::UBIGINT << (3 * (15 - r))) - 1))
-         | (r::UBIGINT << 52) | ((1::UBIGINT << (3 * (15 - r))) - 1))
+        (((cell::UBIGINT & ~(15::UBIGINT << 52) & ~((1::UBIGINT << (3 * (15 - r))) - 1))
+          | (r::UBIGINT << 52) | ((1::UBIGINT << (3 * (15 - r))) - 1))::UBIGINT)
     """,
     "CREATE OR REPLACE MACRO h3_hex(cell) AS lower(hex(cell::UBIGINT))",
     "CREATE OR REPLACE MACRO h3_resolution(cell) AS ((cell::UBIGINT >> 52) & 15)::INTEGER",

@@ -47,6 +47,11 @@ def test_sql_macro_matches_h3(tmp_path, points, res):
             f"SELECT h3_hex(h3_parent(cell, {res})) FROM t ORDER BY rowid").fetchall()]
     want = [h3.cell_to_parent(h3.int_to_str(int(c)), res) for c in cells]
     assert got == want
+    with read_connection(db) as conn:
+        kind = conn.execute(f"SELECT typeof(h3_parent(cell, {res})) FROM t LIMIT 1").fetchall()
+        ints = conn.execute(f"SELECT h3_parent(cell, {res}) AS p FROM t ORDER BY rowid").df()
+    assert kind[0][0] == "UBIGINT"
+    assert ints.p.tolist() == [h3.str_to_int(w) for w in want]  # no float round trip
 
 
 def test_hex_round_trip(points):

@@ -1,0 +1,181 @@
+"""Hotspots: Getis–Ord Gi* over H3 cells of the study area, with FDR bins (contract, "Hotspots").
+
+Study area S at resolution r: the cells whose centre lies in the union of the loaded
+districts (or of the chosen district / zone), plus any cell holding a counted record that
+lies inside a district. Cells with zero records are part of S: leaving them out biases
+every z-score. Weights: w_ij = 1 when the grid distance between i and j is at most k (the
+cell itself included), both in S. The statistic and the FDR step are in
+:mod:`analytics.gistar` (Ord & Getis 1995; Benjamini & Hochberg 1995).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+import duckdb
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+import shapely
+
+from analytics.gistar import gi_star
+from grids import h3cells
+from grids.pip import points_in_polygons
+
+HOTSPOT_COLUMNS = ["h3", "res", "count", "gi_z", "p_value", "gi_bin", "district", "street",
+                   "in_fringe", "lon", "lat"]
+SOURCES = ("complaints", "inspections", "all")
+
+
+class HotspotError(ValueError):
+    """A query that cannot be answered (bad resolution, unknown district, no districts…)."""
+
+
+@dataclass
+class HotspotQuery:
+    """What to count, where and when. Dates are inclusive local days."""
+
+    start: dt.date
+    end: dt.date
+    res: int = 9
+    k: int = 1
+    source: str = "complaints"
+    categories: list[str] = field(default_factory=list)
+    district: str | None = None
+    zone: str | None = None
+
+    def check(self) -> None:
+        if self.res not in (7, 8, 9, 10):
+            raise HotspotError(f"--res must be 7, 8, 9 or 10, got {self.res}")
+        if self.k < 1:
+            raise HotspotError(f"--k must be at least 1, got {self.k}")
+        if self.source not in SOURCES:
+            raise HotspotError(f"--source must be one of {', '.join(SOURCES)}, got {self.source!r}")
+        if self.end < self.start:
+            raise HotspotError(f"--end {self.end} is before --start {self.start}")
+
+
+@dataclass
+class HotspotResult:
+    """All cells of S with their statistic; ``note`` says why nothing can be hot, if so."""
+
+    cells: pd.DataFrame
+    note: str | None
+    n_cells: int
+    n_records: int
+
+    def rows(self, all_cells: bool = False) -> pd.DataFrame:
+        """The contract's default rows (count > 0 or gi_bin ≠ 0), or every cell of S."""
+        if all_cells:
+            return self.cells
+        keep = (self.cells["count"] > 0) | (self.cells["gi_bin"] != 0)
+        return self.cells[keep].reset_index(drop=True)
+
+
+def _area(conn: duckdb.DuckDBPyConnection, q: HotspotQuery):
+    """The polygon S is drawn from: the districts' union, or the chosen district or zone."""
+    if q.zone:
+        rows = conn.execute("SELECT geometry FROM zones WHERE kind = ?", [q.zone]).fetchall()
+        if not rows:
+            raise HotspotError(f"no zone of kind {q.zone!r} is loaded")
+        return shapely.union_all(shapely.from_wkt([r[0] for r in rows]))
+    if q.district:
+        rows = conn.execute("SELECT geometry FROM jurisdictions WHERE level = 'district' "
+                            "AND (name = ? OR jurisdiction_id = ?)", [q.district, q.district]
+                            ).fetchall()
+        if not rows:
+            names = [r[0] for r in conn.execute(
+                "SELECT name FROM jurisdictions WHERE level = 'district' ORDER BY 1").fetchall()]
+            raise HotspotError(f"no district named {q.district!r}; loaded districts: "
+                               + (", ".join(names) or "none"))
+        return shapely.union_all(shapely.from_wkt([r[0] for r in rows]))
+    rows = conn.execute("SELECT geometry FROM jurisdictions WHERE level = 'district'").fetchall()
+    if not rows:
+        raise HotspotError("no district boundaries are loaded: hotspots need the study area "
+                           "(python cli.py load-boundaries FILE --level district)")
+    return shapely.union_all(shapely.from_wkt([r[0] for r in rows]))
+
+
+def _counts(conn: duckdb.DuckDBPyConnection, q: HotspotQuery) -> pd.DataFrame:
+    """Records per cell at q.res, for records located inside a district."""
+    parts = []
+    params: list = []
+    cat_sql = ""
+    if q.categories:
+        cat_sql = " AND {col} IN (" + ",".join("?" * len(q.categories)) + ")"
+    where_place = " AND district_id IS NOT NULL AND located_by = 'polygon'"
+    if q.district:
+        where_place += " AND (district = ? OR district_id = ?)"
+    start = dt.datetime.combine(q.start, dt.time())
+    stop = dt.datetime.combine(q.end + dt.timedelta(days=1), dt.time())
+    if q.source in ("complaints", "all"):
+        parts.append("SELECT cell FROM complaints WHERE cell IS NOT NULL AND status <> 'void' "
+                     "AND received_at >= ? AND received_at < ?" + where_place
+                     + cat_sql.format(col="category"))
+        params += [start, stop] + ([q.district, q.district] if q.district else []) + q.categories
+    if q.source in ("inspections", "all"):
+        # an inspection counts where it found problems
+        parts.append("SELECT cell FROM inspections WHERE cell IS NOT NULL AND problems > 0 "
+                     "AND inspected_at >= ? AND inspected_at < ?" + where_place
+                     + cat_sql.format(col="problem_category"))
+        params += [start, stop] + ([q.district, q.district] if q.district else []) + q.categories
+    sql = (f"SELECT h3_parent(cell, {int(q.res)}) AS cell, count(*) AS n FROM ("
+           + " UNION ALL ".join(parts) + ") GROUP BY 1")
+    return conn.execute(sql, params).df()
+
+
+def ring_weights(cells: np.ndarray, k: int) -> sp.csr_matrix:
+    """Binary weights: 1 where grid distance ≤ k (self included), both cells in ``cells``."""
+    i, j = h3cells.grid_disk_pairs(cells, k)
+    n = len(cells)
+    return sp.csr_matrix((np.ones(len(i)), (i, j)), shape=(n, n))
+
+
+def compute_hotspots(conn: duckdb.DuckDBPyConnection, q: HotspotQuery) -> HotspotResult:
+    """Gi* for every cell of the study area, with district, street and fringe of each."""
+    q.check()
+    area = _area(conn, q)
+    inside = h3cells.polygon_to_cells(area, q.res)
+    counts = _counts(conn, q)
+    rec_cells = counts["cell"].to_numpy(dtype=np.uint64)
+    if q.zone:  # records counted only where S is (the zone), not the whole district
+        keep = np.isin(rec_cells, inside)
+        counts, rec_cells = counts[keep], rec_cells[keep]
+    cells = np.union1d(inside, rec_cells)
+    x = np.zeros(len(cells))
+    x[np.searchsorted(cells, rec_cells)] = counts["n"].to_numpy(dtype=float)
+    res = gi_star(x, ring_weights(cells, q.k))
+    note = res.note
+    if len(cells) and x.sum() == 0:
+        note = "no records match the period and filters"
+    lon, lat = h3cells.cells_to_lonlat(cells)
+    frame = pd.DataFrame({
+        "h3": h3cells.cells_to_hex(cells), "res": q.res, "count": x.astype(np.int64),
+        "gi_z": res.z, "p_value": res.p_value, "gi_bin": res.gi_bin.astype(np.int64),
+    })
+    frame["district"], frame["street"] = _names_at(conn, lon, lat)
+    frame["in_fringe"] = _in_zone(conn, lon, lat, "fringe")
+    frame["lon"], frame["lat"] = lon, lat
+    return HotspotResult(frame[HOTSPOT_COLUMNS], note, len(cells), int(x.sum()))
+
+
+def _names_at(conn, lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    out = []
+    for level in ("district", "street"):
+        df = conn.execute("SELECT name, geometry FROM jurisdictions WHERE level = ? "
+                          "ORDER BY jurisdiction_id", [level]).df()
+        names = np.full(len(lon), None, dtype=object)
+        if len(df):
+            hit = points_in_polygons(lon, lat, shapely.from_wkt(df.geometry.to_numpy(dtype=object)))
+            names[hit >= 0] = df.name.to_numpy(dtype=object)[hit[hit >= 0]]
+        out.append(names)
+    return out[0], out[1]
+
+
+def _in_zone(conn, lon: np.ndarray, lat: np.ndarray, kind: str) -> np.ndarray:
+    rows = conn.execute("SELECT geometry FROM zones WHERE kind = ?", [kind]).fetchall()
+    if not rows:
+        return np.zeros(len(lon), dtype=bool)
+    geom = shapely.union_all(shapely.from_wkt([r[0] for r in rows]))
+    return shapely.contains_xy(geom, lon, lat)
