@@ -84,6 +84,34 @@ def cmd_demo(a: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_hotspots(a: argparse.Namespace) -> int:
+    from analytics.hotspots import HotspotQuery, compute_hotspots
+    from analytics.outputs import write_table
+    from store.database import read_connection
+
+    q = HotspotQuery(_date(a.start, "--start"), _date(a.end, "--end"), res=a.res, k=a.k,
+                     source=a.source, categories=a.category or [], district=a.district,
+                     zone=a.zone)
+    with read_connection(a.db) as conn:
+        res = compute_hotspots(conn, q)
+    rows = res.rows(all_cells=a.all_cells)
+    write_table(rows, a.out)
+    hot = int((res.cells.gi_bin > 0).sum())
+    cold = int((res.cells.gi_bin < 0).sum())
+    print(f"cells={res.n_cells} records={res.n_records} hot={hot} cold={cold} "
+          f"rows={len(rows)} -> {a.out}")
+    if res.note:
+        print(f"note: {res.note}")
+    return 0
+
+
+def _date(text: str, option: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"{option} {text!r}: expected a date like 2026-11-22") from None
+
+
 def cmd_serve(a: argparse.Namespace) -> int:
     env = dict(os.environ)
     if a.db:
@@ -139,6 +167,19 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--encoding", default="auto")
     s.add_argument("--rejected-out", help="also write the rejected rows to this CSV")
     s.set_defaults(func=cmd_ingest)
+
+    s = sub.add_parser("hotspots", help="Getis-Ord Gi* hotspots with FDR bins")
+    s.add_argument("--start", required=True, help="first day, YYYY-MM-DD")
+    s.add_argument("--end", required=True, help="last day, YYYY-MM-DD (inclusive)")
+    s.add_argument("--res", type=int, default=9, help="H3 resolution 7-10")
+    s.add_argument("--k", type=int, default=1, help="neighbourhood: rings of cells")
+    s.add_argument("--source", default="complaints", choices=["complaints", "inspections", "all"])
+    s.add_argument("--category", action="append", help="only this category (repeatable)")
+    s.add_argument("--district", help="only this district (name or code)")
+    s.add_argument("--zone", help="only this kind of zone, e.g. fringe")
+    s.add_argument("--all-cells", action="store_true", help="every cell of the study area")
+    s.add_argument("--out", required=True, help=".csv, .geojson or .parquet")
+    s.set_defaults(func=cmd_hotspots)
 
     s = sub.add_parser("serve", help="start the app (same as streamlit run app.py)")
     s.add_argument("--port", type=int, default=8501)
