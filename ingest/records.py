@@ -19,7 +19,7 @@ from grids.locate import JurisdictionIndex, locate
 from ingest.errors import InputError
 from ingest.fields import FIELDS, ID_FIELD, REQUIRED, recognise_columns
 from ingest.mapping import Mapping
-from ingest.readers import GEOM_LAT, GEOM_LON, MAX_FIELD_CHARS, RawTable
+from ingest.readers import GEOM_LAT, GEOM_LON, MAX_FIELD_CHARS, RawTable, raw_rows
 from ingest.validate import Verdicts, quoted_at, times_at
 from ingest.values import (
     LOCAL_TZ,
@@ -184,7 +184,6 @@ def prepare_records(
     keep = ~v.rejected
     extra_cols = [c for c in frame.columns if c not in set(colmap.values()) | {GEOM_LON, GEOM_LAT}]
     extra = _extra_json(frame, extra_cols, keep)
-    from ingest.readers import raw_rows
     rej_pos = np.flatnonzero(v.rejected)
     rejected = pd.DataFrame({
         "row_number": rows.to_numpy()[rej_pos] if n else np.array([], dtype=np.int64),
