@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import shutil
 import sys
 from pathlib import Path
 
@@ -40,3 +41,20 @@ def sha256_of(path: str | Path) -> str:
         for block in iter(lambda: f.read(1 << 20), b""):
             h.update(block)
     return h.hexdigest()
+
+
+@pytest.fixture(scope="session")
+def district_template(tmp_path_factory) -> Path:
+    """A database with one square district, D1 (tests/fixtures/boundaries), loaded once."""
+    from grids.boundaries import load_boundaries
+
+    path = tmp_path_factory.mktemp("template") / "g.duckdb"
+    fixture = ROOT / "tests" / "fixtures" / "boundaries" / "district_square.geojson"
+    load_boundaries(path, fixture, "district", crs="wgs84")
+    return path
+
+
+@pytest.fixture
+def district_db(tmp_path: Path, district_template: Path) -> Path:
+    """A fresh copy of the one-district database, for a test to change."""
+    return Path(shutil.copy(district_template, tmp_path / "g.duckdb"))

@@ -48,19 +48,6 @@ def query(db, sql, params=()):
         return conn.execute(sql, list(params)).df()
 
 
-@pytest.fixture(scope="module")
-def district_template(tmp_path_factory):
-    path = tmp_path_factory.mktemp("template") / "g.duckdb"
-    load_boundaries(path, FIX / "district_square.geojson", "district", crs="wgs84")
-    return path
-
-
-@pytest.fixture
-def district_db(tmp_path, district_template):
-    """A database holding district D1 only (a copy of one loaded once per module)."""
-    return Path(shutil.copy(district_template, tmp_path / "g.duckdb"))
-
-
 def issues_of(report, kind):
     return {(i.jurisdiction_id, i.other_id): i for i in report.issues if i.issue == kind}
 

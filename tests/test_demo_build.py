@@ -1,6 +1,5 @@
 """`python cli.py demo` end to end at a small size: loads cleanly and is reproducible."""
 
-import datetime as dt
 import json
 import subprocess
 import sys
@@ -71,8 +70,10 @@ def test_demo_loads_what_truth_says(two_builds):
     assert read == 20000
     assert complaints == read - rejected
     assert 0 < rejected <= 0.01 * read
-    assert unlocated > 0  # records without coordinates are kept (placed by name)
-    assert truth  # the truth file is written beside the inputs
+    planted = truth["complaints"]
+    assert rejected == planted["rows_without_received_time"]
+    assert complaints == planted["loadable_rows"]
+    assert 0 < unlocated <= planted["rows_without_coordinates"]  # kept, placed by name
 
 
 def test_demo_rejects_bad_arguments(tmp_path):
@@ -80,4 +81,4 @@ def test_demo_rejects_bad_arguments(tmp_path):
                           "demo", "--weeks", "2"], capture_output=True, text=True, timeout=120)
     assert res.returncode == 2
     assert "weeks" in res.stderr and len(res.stderr.strip().splitlines()) == 1
-    assert dt.date(2026, 11, 22)  # default end stays the contract's
+    assert not (tmp_path / "x.duckdb").exists()

@@ -8,7 +8,6 @@ district rectangle, measured with ``pyproj.Geod``.
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import duckdb
@@ -48,17 +47,10 @@ def utm_band(width_km: float, *, clip: bool = True):
     return band.intersection(shapely.segmentize(DISTRICT, 0.001)) if clip else band
 
 
-@pytest.fixture(scope="module")
-def district_template(tmp_path_factory):
-    path = tmp_path_factory.mktemp("template") / "g.duckdb"
-    load_boundaries(path, FIX / "district_square.geojson", "district", crs="wgs84")
-    return path
-
-
 @pytest.fixture
-def db(tmp_path, district_template):
-    """A database holding district D1 only (a copy of one loaded once per module)."""
-    return Path(shutil.copy(district_template, tmp_path / "g.duckdb"))
+def db(district_db):
+    """A database holding district D1 only (see conftest.district_db)."""
+    return district_db
 
 
 def test_derive_fringe_matches_independent_band(db):
