@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
+import duckdb
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -315,14 +315,23 @@ def _inherit_point_location(out, v, label, points: pd.DataFrame) -> None:
 
 
 def _extra_json(frame: pd.DataFrame, cols: list[str], keep: np.ndarray) -> np.ndarray:
-    """JSON object of the unmapped source columns, per row (None when there are none)."""
+    """JSON object of the unmapped source columns, per row (None when there are none).
+
+    Built by DuckDB's ``json_object`` over the whole column set, not row by row.
+    """
     res = np.full(len(frame), None, dtype=object)
     if not cols or not keep.any():
         return res
-    sub = frame.loc[keep, cols]
-    sub = sub.astype(object).where(sub.notna(), None)
-    res[keep] = [json.dumps(dict(zip(cols, r, strict=True)), ensure_ascii=False, default=str)
-                 for r in sub.itertuples(index=False, name=None)]
+    sub = frame.loc[keep, cols].reset_index(drop=True)
+    sub.columns = [f"c{i}" for i in range(len(cols))]  # any header text is safe as a key below
+    pairs = ", ".join(f"'{name.replace(chr(39), chr(39) * 2)}', c{i}" for i, name in enumerate(cols))
+    con = duckdb.connect()
+    try:
+        con.register("extra_cols", sub)
+        res[keep] = con.execute(f"SELECT json_object({pairs})::VARCHAR AS j FROM extra_cols"
+                                ).fetchnumpy()["j"]
+    finally:
+        con.close()
     return res
 
 
