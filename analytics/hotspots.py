@@ -16,20 +16,18 @@ from dataclasses import dataclass, field
 import duckdb
 import numpy as np
 import pandas as pd
-import scipy.sparse as sp
-import shapely
 
 from analytics.gistar import gi_star
+from analytics.studyarea import StudyAreaError, base_cells, ring_weights, study_area
 from grids import h3cells
-from grids.pip import points_in_polygons
 
 HOTSPOT_COLUMNS = ["h3", "res", "count", "gi_z", "p_value", "gi_bin", "district", "street",
                    "in_fringe", "lon", "lat"]
 SOURCES = ("complaints", "inspections", "all")
 
 
-class HotspotError(ValueError):
-    """A query that cannot be answered (bad resolution, unknown district, no districts…)."""
+#: A query that cannot be answered (bad resolution, unknown district or zone, no districts).
+HotspotError = StudyAreaError
 
 
 @dataclass
@@ -73,30 +71,6 @@ class HotspotResult:
         return self.cells[keep].reset_index(drop=True)
 
 
-def _area(conn: duckdb.DuckDBPyConnection, q: HotspotQuery):
-    """The polygon S is drawn from: the districts' union, or the chosen district or zone."""
-    if q.zone:
-        rows = conn.execute("SELECT geometry FROM zones WHERE kind = ?", [q.zone]).fetchall()
-        if not rows:
-            raise HotspotError(f"no zone of kind {q.zone!r} is loaded")
-        return shapely.union_all(shapely.from_wkt([r[0] for r in rows]))
-    if q.district:
-        rows = conn.execute("SELECT geometry FROM jurisdictions WHERE level = 'district' "
-                            "AND (name = ? OR jurisdiction_id = ?)", [q.district, q.district]
-                            ).fetchall()
-        if not rows:
-            names = [r[0] for r in conn.execute(
-                "SELECT name FROM jurisdictions WHERE level = 'district' ORDER BY 1").fetchall()]
-            raise HotspotError(f"no district named {q.district!r}; loaded districts: "
-                               + (", ".join(names) or "none"))
-        return shapely.union_all(shapely.from_wkt([r[0] for r in rows]))
-    rows = conn.execute("SELECT geometry FROM jurisdictions WHERE level = 'district'").fetchall()
-    if not rows:
-        raise HotspotError("no district boundaries are loaded: hotspots need the study area "
-                           "(python cli.py load-boundaries FILE --level district)")
-    return shapely.union_all(shapely.from_wkt([r[0] for r in rows]))
-
-
 def _counts(conn: duckdb.DuckDBPyConnection, q: HotspotQuery) -> pd.DataFrame:
     """Records per cell at q.res, for records located inside a district."""
     parts = []
@@ -125,57 +99,25 @@ def _counts(conn: duckdb.DuckDBPyConnection, q: HotspotQuery) -> pd.DataFrame:
     return conn.execute(sql, params).df()
 
 
-def ring_weights(cells: np.ndarray, k: int) -> sp.csr_matrix:
-    """Binary weights: 1 where grid distance ≤ k (self included), both cells in ``cells``."""
-    i, j = h3cells.grid_disk_pairs(cells, k)
-    n = len(cells)
-    return sp.csr_matrix((np.ones(len(i)), (i, j)), shape=(n, n))
-
-
 def compute_hotspots(conn: duckdb.DuckDBPyConnection, q: HotspotQuery) -> HotspotResult:
     """Gi* for every cell of the study area, with district, street and fringe of each."""
     q.check()
-    area = _area(conn, q)
-    inside = h3cells.polygon_to_cells(area, q.res)
     counts = _counts(conn, q)
     rec_cells = counts["cell"].to_numpy(dtype=np.uint64)
     if q.zone:  # records counted only where S is (the zone), not the whole district
-        keep = np.isin(rec_cells, inside)
+        keep = base_cells(conn, q.res, q.district, q.zone).contains(rec_cells)
         counts, rec_cells = counts[keep], rec_cells[keep]
-    cells = np.union1d(inside, rec_cells)
-    x = np.zeros(len(cells))
-    x[np.searchsorted(cells, rec_cells)] = counts["n"].to_numpy(dtype=float)
-    res = gi_star(x, ring_weights(cells, q.k))
+    area = study_area(conn, q.res, rec_cells, q.district, q.zone)
+    x = np.zeros(len(area))
+    x[area.index_of(rec_cells)] = counts["n"].to_numpy(dtype=float)
+    res = gi_star(x, ring_weights(area, q.k))
     note = res.note
-    if len(cells) and x.sum() == 0:
+    if len(area) and x.sum() == 0:
         note = "no records match the period and filters"
-    lon, lat = h3cells.cells_to_lonlat(cells)
     frame = pd.DataFrame({
-        "h3": h3cells.cells_to_hex(cells), "res": q.res, "count": x.astype(np.int64),
+        "h3": h3cells.cells_to_hex(area.cells), "res": q.res, "count": x.astype(np.int64),
         "gi_z": res.z, "p_value": res.p_value, "gi_bin": res.gi_bin.astype(np.int64),
+        "district": area.district, "street": area.street, "in_fringe": area.in_fringe,
+        "lon": area.lon, "lat": area.lat,
     })
-    frame["district"], frame["street"] = _names_at(conn, lon, lat)
-    frame["in_fringe"] = _in_zone(conn, lon, lat, "fringe")
-    frame["lon"], frame["lat"] = lon, lat
-    return HotspotResult(frame[HOTSPOT_COLUMNS], note, len(cells), int(x.sum()))
-
-
-def _names_at(conn, lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    out = []
-    for level in ("district", "street"):
-        df = conn.execute("SELECT name, geometry FROM jurisdictions WHERE level = ? "
-                          "ORDER BY jurisdiction_id", [level]).df()
-        names = np.full(len(lon), None, dtype=object)
-        if len(df):
-            hit = points_in_polygons(lon, lat, shapely.from_wkt(df.geometry.to_numpy(dtype=object)))
-            names[hit >= 0] = df.name.to_numpy(dtype=object)[hit[hit >= 0]]
-        out.append(names)
-    return out[0], out[1]
-
-
-def _in_zone(conn, lon: np.ndarray, lat: np.ndarray, kind: str) -> np.ndarray:
-    rows = conn.execute("SELECT geometry FROM zones WHERE kind = ?", [kind]).fetchall()
-    if not rows:
-        return np.zeros(len(lon), dtype=bool)
-    geom = shapely.union_all(shapely.from_wkt([r[0] for r in rows]))
-    return shapely.contains_xy(geom, lon, lat)
+    return HotspotResult(frame[HOTSPOT_COLUMNS], note, len(area), int(x.sum()))

@@ -24,7 +24,7 @@ PARALLEL_MIN = 200_000
 
 
 def points_in_polygons(
-    lon: np.ndarray, lat: np.ndarray, polygons: np.ndarray, *, bucket_deg: float = 0.005
+    lon: np.ndarray, lat: np.ndarray, polygons: np.ndarray, *, bucket_deg: float | None = None
 ) -> np.ndarray:
     """Index into ``polygons`` of the polygon containing each point, or -1.
 
@@ -34,12 +34,18 @@ def points_in_polygons(
         Point coordinates, in the same system as ``polygons``; NaN gives -1.
     polygons : ndarray of shapely geometries
         Candidate polygons. Where polygons overlap, the lowest index wins.
-    bucket_deg : float
-        Side of the bucketing squares in degrees.
+    bucket_deg : float, optional
+        Side of the bucketing squares in degrees; by default :func:`auto_bucket`. The
+        result does not depend on it, only the time taken.
     """
     lon = np.asarray(lon, dtype=np.float64)
     lat = np.asarray(lat, dtype=np.float64)
+    if bucket_deg is None:
+        bucket_deg = auto_bucket(lon, lat, polygons)
     if len(lon) >= PARALLEL_MIN and len(polygons):
+        # prepare here, once: two threads preparing the same geometry race inside GEOS
+        polygons = np.asarray(polygons, dtype=object)
+        shapely.prepare(polygons)
         finite = np.isfinite(lon)
         mid = np.median(lon[finite]) if finite.any() else 0.0
         west = np.flatnonzero(~(lon > mid))  # NaN goes west, and stays -1
@@ -52,6 +58,26 @@ def points_in_polygons(
             out[ix] = res
         return out
     return _points_in_polygons(lon, lat, polygons, bucket_deg=bucket_deg)
+
+
+def auto_bucket(lon: np.ndarray, lat: np.ndarray, polygons: np.ndarray) -> float:
+    """A bucket side that keeps both the squares and the edge tests few.
+
+    A quarter of the polygons' median bounding-box side (large polygons: big squares
+    mostly inside one of them), but no smaller than what gives about ten points per
+    square (sparse points: fewer squares to build), clipped to 0.005°–0.05°.
+    """
+    if len(polygons) == 0 or len(lon) == 0:
+        return 0.005
+    b = shapely.bounds(np.asarray(polygons, dtype=object))
+    side = float(np.nanmedian(np.sqrt(np.abs((b[:, 2] - b[:, 0]) * (b[:, 3] - b[:, 1])))))
+    finite = np.isfinite(lon) & np.isfinite(lat)
+    n = int(finite.sum())
+    if n == 0:
+        return 0.005
+    extent = max((np.ptp(lon[finite]) * np.ptp(lat[finite])), 1e-6)
+    dense = float(np.sqrt(extent * 10 / n))
+    return float(np.clip(max(side / 4, dense), 0.005, 0.05))
 
 
 def _points_in_polygons(lon: np.ndarray, lat: np.ndarray, polygons: np.ndarray, *,
