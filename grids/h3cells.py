@@ -187,16 +187,28 @@ def grid_disk_pairs_exact(cells: np.ndarray, k: int) -> tuple[np.ndarray, np.nda
     n = len(cells)
     if n == 0:
         return np.array([], dtype=np.int64), np.array([], dtype=np.int64)
-    disks = list(map(h3i.grid_disk, cells.tolist(), repeat(k)))
-    sizes = np.fromiter(map(len, disks), dtype=np.int64, count=n)
-    flat = np.fromiter(chain.from_iterable(disks), dtype=np.uint64, count=int(sizes.sum()))
+    src, flat = grid_disk_neighbours(cells, k)
     order = np.argsort(cells)
     sorted_cells = cells[order]
     pos = np.minimum(np.searchsorted(sorted_cells, flat), n - 1)
     hit = sorted_cells[pos] == flat
-    src = np.repeat(np.arange(n, dtype=np.int64), sizes)[hit]
+    src = src[hit]
     dst = order[pos[hit]].astype(np.int64)
     return src, dst
+
+
+def grid_disk_neighbours(cells: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Every cell within grid distance ``k`` of each cell (itself included), any cell.
+
+    Returns ``(src, cell)``: the index into ``cells`` and the neighbouring cell (``uint64``).
+    """
+    cells = np.asarray(cells, dtype=np.uint64)
+    if len(cells) == 0:
+        return np.array([], dtype=np.int64), np.array([], dtype=np.uint64)
+    disks = list(map(h3i.grid_disk, cells.tolist(), repeat(k)))
+    sizes = np.fromiter(map(len, disks), dtype=np.int64, count=len(cells))
+    flat = np.fromiter(chain.from_iterable(disks), dtype=np.uint64, count=int(sizes.sum()))
+    return np.repeat(np.arange(len(cells), dtype=np.int64), sizes), flat
 
 
 def _unit_vectors(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:

@@ -24,27 +24,8 @@ pytestmark = pytest.mark.skipif(not NANNING.exists(), reason="shared/data not pr
 
 
 @pytest.fixture(scope="module")
-def city(tmp_path_factory):
-    from grids.boundaries import load_boundaries
-    from ingest.pipeline import ingest_file
-
-    tmp = tmp_path_factory.mktemp("hot")
-    db = tmp / "hot.duckdb"
-    load_boundaries(db, NANNING, "district", crs="gcj02")
-    rng = np.random.default_rng(8)
-    n_bg, n_hot = 6000, 800
-    lon = np.concatenate([rng.uniform(107.8, 108.9, n_bg), rng.normal(CLUSTER[0], 0.004, n_hot)])
-    lat = np.concatenate([rng.uniform(22.2, 23.5, n_bg), rng.normal(CLUSTER[1], 0.004, n_hot)])
-    cats = np.where(np.arange(n_bg + n_hot) % 3 == 0, "街面秩序", "市容环境")
-    days = rng.integers(0, 28, n_bg + n_hot)
-    when = pd.Timestamp("2026-10-26 09:00") + pd.to_timedelta(days, "D")
-    df = pd.DataFrame({"工单编号": [f"H{i:05d}" for i in range(n_bg + n_hot)],
-                       "受理时间": when.strftime("%Y/%m/%d %H:%M"), "问题大类": cats,
-                       "经度": lon, "纬度": lat})
-    csv = tmp / "c.csv"
-    df.to_csv(csv, index=False)
-    ingest_file(db, "complaints", csv, crs="wgs84", now=NOW)
-    return db, df
+def city(synthetic_city):
+    return synthetic_city
 
 
 def _query(**kw):
