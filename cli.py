@@ -105,6 +105,84 @@ def cmd_hotspots(a: argparse.Namespace) -> int:
     return 0
 
 
+def _hotspot_query(a: argparse.Namespace, source: str | None = None):
+    from analytics.hotspots import HotspotQuery
+
+    return HotspotQuery(_date(a.start, "--start"), _date(a.end, "--end"), res=a.res, k=a.k,
+                        source=source or getattr(a, "source", "complaints"),
+                        categories=a.category or [], district=a.district,
+                        zone=getattr(a, "zone", None))
+
+
+def cmd_blindspots(a: argparse.Namespace) -> int:
+    from analytics.blindspots import find_blindspots
+    from analytics.outputs import write_table
+    from store.database import read_connection
+
+    q = _hotspot_query(a, "complaints")
+    q.check()
+    with read_connection(a.db) as conn:
+        blind = find_blindspots(conn, q)
+    write_table(blind, a.out)
+    print(f"blind_spots={len(blind)} in_fringe={int(blind.in_fringe.sum()) if len(blind) else 0}"
+          f" -> {a.out}")
+    return 0
+
+
+def cmd_fringe(a: argparse.Namespace) -> int:
+    from analytics.fringe import fringe_focus
+    from analytics.outputs import write_table
+    from store.database import read_connection
+
+    q = _hotspot_query(a)
+    with read_connection(a.db) as conn:
+        focus = fringe_focus(conn, q, kinds=a.kind or None)
+    write_table(focus.summary, a.out, cell_column=None)
+    if a.cells_out:
+        write_table(focus.ranked, a.cells_out)
+    for row in focus.summary.itertuples():
+        print(f"{row.kind}: per_km2_in={row.per_km2_in:.2f} per_km2_out={row.per_km2_out:.2f} "
+              f"hot_in={row.hot_cells_in}/{row.hot_cells_total}")
+    if focus.note:
+        print(f"note: {focus.note}")
+    return 0
+
+
+def cmd_emerging(a: argparse.Namespace) -> int:
+    from analytics.emerging import EmergingQuery, compute_emerging
+    from analytics.outputs import write_table
+    from store.database import read_connection
+
+    q = EmergingQuery(_date(a.end, "--end"), weeks=a.weeks, res=a.res, k=a.k,
+                      time_step=a.time_step, source=a.source, categories=a.category or [],
+                      district=a.district, zone=a.zone)
+    with read_connection(a.db) as conn:
+        res = compute_emerging(conn, q)
+    rows = res.rows(all_cells=a.all_cells)
+    write_table(rows, a.out)
+    counts = rows.category.value_counts()
+    summary = " ".join(f"{k}={v}" for k, v in counts.items() if k != "no_pattern")
+    print(f"cells={res.n_cells} weeks={res.weeks[0]}..{res.weeks[-1]} {summary or 'no patterns'}"
+          f" rows={len(rows)} -> {a.out}")
+    if res.note:
+        print(f"note: {res.note}")
+    return 0
+
+
+def cmd_repeats(a: argparse.Namespace) -> int:
+    from analytics.outputs import write_table
+    from analytics.repeats import find_repeats
+    from store.database import read_connection
+
+    with read_connection(a.db) as conn:
+        places = find_repeats(conn, _date(a.start, "--start"), _date(a.end, "--end"),
+                              min_count=a.min, res=a.res)
+    write_table(places, a.out)
+    print(f"places={len(places)} complaints={int(places.complaints.sum()) if len(places) else 0}"
+          f" -> {a.out}")
+    return 0
+
+
 def _date(text: str, option: str) -> dt.date:
     try:
         return dt.date.fromisoformat(text)
@@ -180,6 +258,51 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--all-cells", action="store_true", help="every cell of the study area")
     s.add_argument("--out", required=True, help=".csv, .geojson or .parquet")
     s.set_defaults(func=cmd_hotspots)
+
+    s = sub.add_parser("emerging", help="emerging hot-spot categories over weekly bins")
+    s.add_argument("--end", required=True, help="a day of the last week, YYYY-MM-DD")
+    s.add_argument("--weeks", type=int, default=12, help="number of ISO weeks (at least 8)")
+    s.add_argument("--res", type=int, default=9, help="H3 resolution 7-10")
+    s.add_argument("--k", type=int, default=1, help="neighbourhood: rings of cells")
+    s.add_argument("--time-step", type=int, default=1, help="earlier weeks in a neighbourhood")
+    s.add_argument("--source", default="complaints", choices=["complaints", "inspections", "all"])
+    s.add_argument("--category", action="append", help="only this category (repeatable)")
+    s.add_argument("--district", help="only this district (name or code)")
+    s.add_argument("--zone", help="only this kind of zone, e.g. fringe")
+    s.add_argument("--all-cells", action="store_true", help="also cells with no pattern")
+    s.add_argument("--out", required=True, help=".csv, .geojson or .parquet")
+    s.set_defaults(func=cmd_emerging)
+
+    s = sub.add_parser("blindspots", help="complaint hotspots that inspections do not reach")
+    s.add_argument("--start", required=True, help="first day, YYYY-MM-DD")
+    s.add_argument("--end", required=True, help="last day, YYYY-MM-DD (inclusive)")
+    s.add_argument("--res", type=int, default=9, help="H3 resolution 7-10")
+    s.add_argument("--k", type=int, default=1, help="neighbourhood: rings of cells")
+    s.add_argument("--category", action="append", help="only this category (repeatable)")
+    s.add_argument("--district", help="only this district (name or code)")
+    s.add_argument("--out", required=True, help=".csv, .geojson or .parquet")
+    s.set_defaults(func=cmd_blindspots)
+
+    s = sub.add_parser("repeats", help="places with repeated complaints")
+    s.add_argument("--start", required=True, help="first day, YYYY-MM-DD")
+    s.add_argument("--end", required=True, help="last day, YYYY-MM-DD (inclusive)")
+    s.add_argument("--min", type=int, default=5, help="complaints that make a place repeated")
+    s.add_argument("--res", type=int, default=12, help="fine cell resolution 10-12")
+    s.add_argument("--out", required=True, help=".csv, .geojson or .parquet")
+    s.set_defaults(func=cmd_repeats)
+
+    s = sub.add_parser("fringe", help="fringe focus: density and hotspots inside vs outside")
+    s.add_argument("--start", required=True, help="first day, YYYY-MM-DD")
+    s.add_argument("--end", required=True, help="last day, YYYY-MM-DD (inclusive)")
+    s.add_argument("--res", type=int, default=9, help="H3 resolution 7-10")
+    s.add_argument("--k", type=int, default=1, help="neighbourhood: rings of cells")
+    s.add_argument("--source", default="complaints", choices=["complaints", "inspections", "all"])
+    s.add_argument("--category", action="append", help="only this category (repeatable)")
+    s.add_argument("--district", help="only this district (name or code)")
+    s.add_argument("--kind", action="append", help="zone kind (default: all, fringe first)")
+    s.add_argument("--out", required=True, help="summary per zone kind: .csv or .parquet")
+    s.add_argument("--cells-out", help="ranked hot cells inside each zone kind")
+    s.set_defaults(func=cmd_fringe)
 
     s = sub.add_parser("serve", help="start the app (same as streamlit run app.py)")
     s.add_argument("--port", type=int, default=8501)
