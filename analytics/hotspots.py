@@ -24,6 +24,9 @@ from grids import h3cells
 HOTSPOT_COLUMNS = ["h3", "res", "count", "gi_z", "p_value", "gi_bin", "district", "street",
                    "in_fringe", "lon", "lat"]
 SOURCES = ("complaints", "inspections", "all")
+#: Below this many records a note warns that significance means little (as ArcGIS's Hot
+#: Spot Analysis warns below 30 features).
+FEW_RECORDS = 30
 
 
 #: A query that cannot be answered (bad resolution, unknown district or zone, no districts).
@@ -71,8 +74,12 @@ class HotspotResult:
         return self.cells[keep].reset_index(drop=True)
 
 
-def _counts(conn: duckdb.DuckDBPyConnection, q: HotspotQuery) -> pd.DataFrame:
-    """Records per cell at q.res, for records located inside a district."""
+def _records_sql(q: HotspotQuery) -> tuple[str, list]:
+    """SQL of the counted records (cell, rec_at) for the query's period and filters.
+
+    Complaints that are not void; inspections that found problems. Only records located
+    inside a district by their coordinates.
+    """
     parts = []
     params: list = []
     cat_sql = ""
@@ -84,19 +91,34 @@ def _counts(conn: duckdb.DuckDBPyConnection, q: HotspotQuery) -> pd.DataFrame:
     start = dt.datetime.combine(q.start, dt.time())
     stop = dt.datetime.combine(q.end + dt.timedelta(days=1), dt.time())
     if q.source in ("complaints", "all"):
-        parts.append("SELECT cell FROM complaints WHERE cell IS NOT NULL AND status <> 'void' "
-                     "AND received_at >= ? AND received_at < ?" + where_place
-                     + cat_sql.format(col="category"))
+        parts.append("SELECT cell, received_at AS rec_at FROM complaints WHERE cell IS NOT NULL "
+                     "AND status <> 'void' AND received_at >= ? AND received_at < ?"
+                     + where_place + cat_sql.format(col="category"))
         params += [start, stop] + ([q.district, q.district] if q.district else []) + q.categories
     if q.source in ("inspections", "all"):
-        # an inspection counts where it found problems
-        parts.append("SELECT cell FROM inspections WHERE cell IS NOT NULL AND problems > 0 "
-                     "AND inspected_at >= ? AND inspected_at < ?" + where_place
-                     + cat_sql.format(col="problem_category"))
+        parts.append("SELECT cell, inspected_at AS rec_at FROM inspections WHERE cell IS NOT NULL "
+                     "AND problems > 0 AND inspected_at >= ? AND inspected_at < ?"
+                     + where_place + cat_sql.format(col="problem_category"))
         params += [start, stop] + ([q.district, q.district] if q.district else []) + q.categories
-    sql = (f"SELECT h3_parent(cell, {int(q.res)}) AS cell, count(*) AS n FROM ("
-           + " UNION ALL ".join(parts) + ") GROUP BY 1")
-    return conn.execute(sql, params).df()
+    return " UNION ALL ".join(parts), params
+
+
+def _counts(conn: duckdb.DuckDBPyConnection, q: HotspotQuery) -> pd.DataFrame:
+    """Records per cell at q.res, for records located inside a district."""
+    sql, params = _records_sql(q)
+    return conn.execute(f"SELECT h3_parent(cell, {int(q.res)}) AS cell, count(*) AS n "
+                        f"FROM ({sql}) GROUP BY 1", params).df()
+
+
+def weekly_cell_counts(conn: duckdb.DuckDBPyConnection, q: HotspotQuery,
+                       first_monday: dt.date) -> pd.DataFrame:
+    """Records per (cell at q.res, week index from ``first_monday``): columns cell, week, n."""
+    sql, params = _records_sql(q)
+    origin = dt.datetime.combine(first_monday, dt.time())
+    return conn.execute(
+        f"SELECT h3_parent(cell, {int(q.res)}) AS cell, "
+        "CAST(floor(date_diff('second', ?::TIMESTAMP, rec_at) / 604800.0) AS BIGINT) AS week, "
+        f"count(*) AS n FROM ({sql}) GROUP BY 1, 2", [origin] + params).df()
 
 
 def compute_hotspots(conn: duckdb.DuckDBPyConnection, q: HotspotQuery) -> HotspotResult:
@@ -114,6 +136,9 @@ def compute_hotspots(conn: duckdb.DuckDBPyConnection, q: HotspotQuery) -> Hotspo
     note = res.note
     if len(area) and x.sum() == 0:
         note = "no records match the period and filters"
+    elif note is None and x.sum() < FEW_RECORDS:
+        note = (f"only {int(x.sum())} records: too few for Gi* significance to mean much "
+                f"(at least {FEW_RECORDS} are advised); read the bins with care")
     frame = pd.DataFrame({
         "h3": h3cells.cells_to_hex(area.cells), "res": q.res, "count": x.astype(np.int64),
         "gi_z": res.z, "p_value": res.p_value, "gi_bin": res.gi_bin.astype(np.int64),

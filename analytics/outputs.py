@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 
@@ -63,5 +64,9 @@ def _geometries(frame: pd.DataFrame, cell_column: str | None) -> list:
 
 def _plain(v):
     if isinstance(v, np.generic):
-        return v.item()
+        v = v.item()
+    if isinstance(v, (pd.Timestamp, dt.datetime, dt.date)):
+        return v.isoformat(sep=" ") if isinstance(v, dt.datetime) else v.isoformat()
+    if isinstance(v, float) and not np.isfinite(v):
+        return None
     return v

@@ -150,3 +150,43 @@ def test_cli_writes_the_contract_columns(city, tmp_path, ext):
         assert list(feat["properties"]) == cols and feat["geometry"]["type"] == "Polygon"
         frame = pd.DataFrame([f["properties"] for f in doc["features"]])
     assert ((frame["count"] > 0) | (frame["gi_bin"] != 0)).all()
+
+
+def _ingest_rows(db, tmp_path, rows):
+    from ingest.pipeline import ingest_file
+
+    csv = tmp_path / "c.csv"
+    pd.DataFrame(rows).to_csv(csv, index=False)
+    assert ingest_file(db, "complaints", csv, crs="wgs84", now=NOW).rejected == 0
+
+
+def test_a_single_record_gives_defined_scores_and_a_warning(district_db, tmp_path):
+    _ingest_rows(district_db, tmp_path, [{"工单编号": "ONE", "受理时间": "2026-11-02 10:00",
+                                          "经度": 108.35, "纬度": 22.85}])
+    res = _run(district_db, res=8)
+    assert res.n_records == 1 and res.n_cells >= 149
+    assert np.isfinite(res.cells.gi_z).all() and np.isfinite(res.cells.p_value).all()
+    assert "only 1 records" in res.note
+    cell = h3.cell_to_parent(h3.latlng_to_cell(22.85, 108.35, 12), 8)
+    # exactly the cells whose neighbourhood holds the record score above the mean
+    assert set(res.cells.h3[res.cells.gi_z > 0]) == set(h3.grid_disk(cell, 1)) & set(res.cells.h3)
+
+
+def test_a_district_of_one_cell(tmp_path):
+    from grids.boundaries import load_boundaries
+
+    centre = h3.latlng_to_cell(22.85, 108.35, 7)
+    lat, lon = h3.cell_to_latlng(centre)
+    box = shapely.box(lon - 0.003, lat - 0.003, lon + 0.003, lat + 0.003)
+    path = tmp_path / "tiny.geojson"
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {"id": "T1", "name": "小区"},
+         "geometry": json.loads(shapely.to_geojson(box))}]}), encoding="utf-8")
+    db = tmp_path / "tiny.duckdb"
+    load_boundaries(db, path, "district", crs="wgs84")
+    _ingest_rows(db, tmp_path, [{"工单编号": f"T{i}", "受理时间": "2026-11-02 10:00",
+                                 "经度": lon + 0.001 * (i % 3), "纬度": lat} for i in range(5)])
+    res = _run(db, res=7)
+    assert res.n_cells == 1 and res.n_records == 5
+    assert res.note == "a single cell: Gi* needs at least two"
+    assert res.cells.gi_z.tolist() == [0.0] and res.cells.gi_bin.tolist() == [0]
