@@ -200,6 +200,24 @@ def cmd_serve(a: argparse.Namespace) -> int:
     return subprocess.call(args, env=env)
 
 
+def _period(s: argparse.ArgumentParser) -> None:
+    s.add_argument("--start", required=True, help="first day, YYYY-MM-DD")
+    s.add_argument("--end", required=True, help="last day, YYYY-MM-DD (inclusive)")
+
+
+def _cell_options(s: argparse.ArgumentParser, *, source: bool = True, zone: bool = True) -> None:
+    """Options shared by the cell statistics: resolution, rings and the record filters."""
+    s.add_argument("--res", type=int, default=9, help="H3 resolution 7-10")
+    s.add_argument("--k", type=int, default=1, help="neighbourhood: rings of cells")
+    if source:
+        s.add_argument("--source", default="complaints",
+                       choices=["complaints", "inspections", "all"])
+    s.add_argument("--category", action="append", help="only this category (repeatable)")
+    s.add_argument("--district", help="only this district (name or code)")
+    if zone:
+        s.add_argument("--zone", help="only this kind of zone, e.g. fringe")
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python cli.py",
                                 description="城市网格化管理分析 grid-management analytics")
@@ -247,14 +265,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.set_defaults(func=cmd_ingest)
 
     s = sub.add_parser("hotspots", help="Getis-Ord Gi* hotspots with FDR bins")
-    s.add_argument("--start", required=True, help="first day, YYYY-MM-DD")
-    s.add_argument("--end", required=True, help="last day, YYYY-MM-DD (inclusive)")
-    s.add_argument("--res", type=int, default=9, help="H3 resolution 7-10")
-    s.add_argument("--k", type=int, default=1, help="neighbourhood: rings of cells")
-    s.add_argument("--source", default="complaints", choices=["complaints", "inspections", "all"])
-    s.add_argument("--category", action="append", help="only this category (repeatable)")
-    s.add_argument("--district", help="only this district (name or code)")
-    s.add_argument("--zone", help="only this kind of zone, e.g. fringe")
+    _period(s)
+    _cell_options(s)
     s.add_argument("--all-cells", action="store_true", help="every cell of the study area")
     s.add_argument("--out", required=True, help=".csv, .geojson or .parquet")
     s.set_defaults(func=cmd_hotspots)
@@ -262,43 +274,28 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("emerging", help="emerging hot-spot categories over weekly bins")
     s.add_argument("--end", required=True, help="a day of the last week, YYYY-MM-DD")
     s.add_argument("--weeks", type=int, default=12, help="number of ISO weeks (at least 8)")
-    s.add_argument("--res", type=int, default=9, help="H3 resolution 7-10")
-    s.add_argument("--k", type=int, default=1, help="neighbourhood: rings of cells")
     s.add_argument("--time-step", type=int, default=1, help="earlier weeks in a neighbourhood")
-    s.add_argument("--source", default="complaints", choices=["complaints", "inspections", "all"])
-    s.add_argument("--category", action="append", help="only this category (repeatable)")
-    s.add_argument("--district", help="only this district (name or code)")
-    s.add_argument("--zone", help="only this kind of zone, e.g. fringe")
+    _cell_options(s)
     s.add_argument("--all-cells", action="store_true", help="also cells with no pattern")
     s.add_argument("--out", required=True, help=".csv, .geojson or .parquet")
     s.set_defaults(func=cmd_emerging)
 
     s = sub.add_parser("blindspots", help="complaint hotspots that inspections do not reach")
-    s.add_argument("--start", required=True, help="first day, YYYY-MM-DD")
-    s.add_argument("--end", required=True, help="last day, YYYY-MM-DD (inclusive)")
-    s.add_argument("--res", type=int, default=9, help="H3 resolution 7-10")
-    s.add_argument("--k", type=int, default=1, help="neighbourhood: rings of cells")
-    s.add_argument("--category", action="append", help="only this category (repeatable)")
-    s.add_argument("--district", help="only this district (name or code)")
+    _period(s)
+    _cell_options(s, source=False, zone=False)
     s.add_argument("--out", required=True, help=".csv, .geojson or .parquet")
     s.set_defaults(func=cmd_blindspots)
 
     s = sub.add_parser("repeats", help="places with repeated complaints")
-    s.add_argument("--start", required=True, help="first day, YYYY-MM-DD")
-    s.add_argument("--end", required=True, help="last day, YYYY-MM-DD (inclusive)")
+    _period(s)
     s.add_argument("--min", type=int, default=5, help="complaints that make a place repeated")
     s.add_argument("--res", type=int, default=12, help="fine cell resolution 10-12")
     s.add_argument("--out", required=True, help=".csv, .geojson or .parquet")
     s.set_defaults(func=cmd_repeats)
 
     s = sub.add_parser("fringe", help="fringe focus: density and hotspots inside vs outside")
-    s.add_argument("--start", required=True, help="first day, YYYY-MM-DD")
-    s.add_argument("--end", required=True, help="last day, YYYY-MM-DD (inclusive)")
-    s.add_argument("--res", type=int, default=9, help="H3 resolution 7-10")
-    s.add_argument("--k", type=int, default=1, help="neighbourhood: rings of cells")
-    s.add_argument("--source", default="complaints", choices=["complaints", "inspections", "all"])
-    s.add_argument("--category", action="append", help="only this category (repeatable)")
-    s.add_argument("--district", help="only this district (name or code)")
+    _period(s)
+    _cell_options(s, zone=False)
     s.add_argument("--kind", action="append", help="zone kind (default: all, fringe first)")
     s.add_argument("--out", required=True, help="summary per zone kind: .csv or .parquet")
     s.add_argument("--cells-out", help="ranked hot cells inside each zone kind")
