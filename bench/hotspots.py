@@ -11,7 +11,9 @@ the complaints of its 26 weeks. For each resolution, from the same cells and cou
   them, ``esda.G_Local(star=True, transform='B', permutations=0)``: z and p only, no FDR;
 * **ours, end to end**: ``analytics.hotspots.compute_hotspots`` from the database (SQL
   counts, study area, names, fringe, output frame), first with the study-area cache empty
-  (cold) and then warm, as the app sees it on its second query.
+  (cold) and then warm, as the app sees it on its second query;
+* at resolution 9 also the emerging hot spots of the last 12 weeks (space-time Gi*,
+  Mann–Kendall, categories) from the database, warm.
 
 The z-scores of both are compared (max absolute difference printed). Times are the best of
 ``--repeat`` runs.
@@ -106,6 +108,14 @@ def main() -> int:
         print(f"  esda (rings + W + G_Local)          {t_esda:7.3f} s")
         print(f"  ratio: ours is {t_esda / t_ours:.1f}x esda's speed; max |z diff| {diff:.1e}")
         print(f"  ours end to end from the database   {cold:7.3f} s cold, {warm:.3f} s warm")
+        if res == 9:
+            from analytics.emerging import EmergingQuery, compute_emerging
+
+            with read_connection(db) as conn:
+                t_em, em = best(lambda conn=conn: compute_emerging(
+                    conn, EmergingQuery(end, weeks=12, res=9)), a.repeat)
+            print(f"  emerging hot spots, 12 weeks        {t_em:7.3f} s "
+                  f"({len(em.rows())} cells with a pattern)")
     return 0
 
 
