@@ -183,6 +183,42 @@ def cmd_repeats(a: argparse.Namespace) -> int:
     return 0
 
 
+def _as_of(text: str, option: str) -> dt.datetime:
+    """A time, or a bare date meaning the end of that day (24:00)."""
+    try:
+        if len(text.strip()) == 10:
+            return dt.datetime.combine(dt.date.fromisoformat(text.strip()), dt.time()) + \
+                dt.timedelta(days=1)
+        return dt.datetime.fromisoformat(text.strip().replace("/", "-"))
+    except ValueError:
+        raise ValueError(f"{option} {text!r}: expected a time like 2026-11-22T18:00 or a "
+                         "date like 2026-11-22 (the end of that day)") from None
+
+
+def cmd_backlog(a: argparse.Namespace) -> int:
+    from analytics.backlog import BacklogQuery, compute_backlog
+    from analytics.outputs import write_table
+    from store.database import read_connection
+    from store.settings import load_settings
+
+    as_of = _as_of(a.as_of, "--as-of")
+    start = dt.datetime.combine(_date(a.start, "--start"), dt.time()) if a.start else None
+    q = BacklogQuery(as_of, start, levels=(a.level,), source=a.source,
+                     categories=a.category or [])
+    q.check()
+    settings = load_settings(a.db, a.settings)
+    with read_connection(a.db) as conn:
+        res = compute_backlog(conn, q, settings)
+    rows = res.level(a.level, detail=a.detail)
+    write_table(rows, a.out, cell_column=None)
+    city = rows.iloc[-1]
+    print(f"period={res.start:%Y-%m-%d %H:%M}..{res.as_of:%Y-%m-%d %H:%M} rows={len(rows) - 1} "
+          f"open={city.open} overdue={city.overdue} filed={city.filed} -> {a.out}")
+    for w in res.warnings:
+        print(f"warning: {w}")
+    return 0
+
+
 def _date(text: str, option: str) -> dt.date:
     try:
         return dt.date.fromisoformat(text)
@@ -300,6 +336,20 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--out", required=True, help="summary per zone kind: .csv or .parquet")
     s.add_argument("--cells-out", help="ranked hot cells inside each zone kind")
     s.set_defaults(func=cmd_fringe)
+
+    s = sub.add_parser("backlog", help="backlog and on-time indicators per jurisdiction")
+    s.add_argument("--as-of", required=True,
+                   help="time T (2026-11-22T18:00), or a date meaning the end of that day")
+    s.add_argument("--start", help="first day of the period (default T - 7 days)")
+    s.add_argument("--level", required=True, choices=["district", "street", "community", "grid"])
+    s.add_argument("--source", default="all", choices=["all", "complaints", "inspections"],
+                   help="cases: complaints and unrectified inspection problems (default)")
+    s.add_argument("--category", action="append", help="only this category (repeatable)")
+    s.add_argument("--detail", action="store_true",
+                   help="also the previous period's rates, the score and the grade")
+    s.add_argument("--settings", help="settings file (default settings.toml by the database)")
+    s.add_argument("--out", required=True, help=".csv or .parquet")
+    s.set_defaults(func=cmd_backlog)
 
     s = sub.add_parser("serve", help="start the app (same as streamlit run app.py)")
     s.add_argument("--port", type=int, default=8501)

@@ -33,3 +33,12 @@ def test_every_command_is_in_the_readme():
     sub = next(a for a in build_parser()._actions if a.dest == "command")
     for name in sub.choices:
         assert f"`{name}" in readme, f"command {name} missing from README"
+
+
+def test_every_setting_is_documented():
+    from store.settings import SETTINGS
+
+    text = (DOCS / "settings.md").read_text(encoding="utf-8")
+    rows = [ln for ln in text.splitlines() if ln.startswith("| `")]
+    documented = {ln.split("`")[1] for ln in rows}
+    assert documented == {s.name for s in SETTINGS}

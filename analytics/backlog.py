@@ -1,0 +1,310 @@
+"""Backlog and on-time indicators per jurisdiction (属地管理), contract section "Backlog".
+
+As of T, for the period [start, T] (start defaults to T − 7 days), for every jurisdiction of a
+level (district, street, community, grid) and for the whole city:
+
+* open: received_at ≤ T, status not void, and not closed by T (closed_at empty or after T;
+  a case marked closed whose export gives no closing time counts as closed);
+* overdue: open and due_at < T; due_soon: open and T ≤ due_at < T + 24 h;
+  backlog_30d: open and received_at < T − 30 days;
+* filed: received in the period, not void (作废 cases were never filed, 立案);
+  closure_rate = filed cases closed by T / filed;
+* due_in_period: due_at in the period (not void); closed_on_time: of those, closed_at ≤
+  due_at; on_time_rate = closed_on_time / due_in_period (empty when 0);
+* rework_rate = cases closed in the period with reworked > 0 / cases closed in the period;
+* median_hours_to_close over the cases closed in the period.
+
+A missing due_at is filled from the category's handling limit on the working-day calendar
+(:mod:`analytics.deadlines`). Inspection problems (inspections with problems > 0) are cases
+too: received at the inspection, due at rectify_due (or the limit of their category), closed
+when rectified, so unrectified problems past their deadline count as overdue.
+
+Each rate has the previous period's value beside it (环比: the period of the same length
+ending at start), and a composite score (:mod:`analytics.scoring`) gives the grade and the
+rank within the level. Every loaded jurisdiction of the level is listed, with zeros when it
+has no case; cases with no jurisdiction at the level form one row "（未定位）"; with no
+boundaries loaded, the names the records carry are the jurisdictions. One DuckDB query with
+grouping sets computes all levels in one pass.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from analytics.scoring import grade_scores, rank_scores, score_table
+
+LEVELS = ("district", "street", "community", "grid")
+SOURCES = ("all", "complaints", "inspections")
+UNLOCATED = "（未定位）"
+
+BACKLOG_COLUMNS = ["level", "jurisdiction_id", "jurisdiction", "open", "overdue", "due_soon",
+                   "backlog_30d", "filed", "closure_rate", "due_in_period", "closed_on_time",
+                   "on_time_rate", "rework_rate", "median_hours_to_close", "rank"]
+#: Beside the contract's columns: the previous period's rates (环比), score and grade.
+DETAIL_COLUMNS = ["closure_rate_prev", "on_time_rate_prev", "rework_rate_prev",
+                  "closed_in_period", "reworked_closed", "score", "grade"]
+COUNT_COLUMNS = ["open", "overdue", "due_soon", "backlog_30d", "filed", "filed_closed",
+                 "due_in_period", "closed_on_time", "closed_in_period", "reworked_closed"]
+
+_ID = {"district": "district_id", "street": "street_id", "community": "community_id",
+       "grid": "grid_id"}
+_NAME = {"district": "district", "street": "street", "community": "community",
+         "grid": "grid_id"}
+
+
+class BacklogError(ValueError):
+    """A backlog question that cannot be answered (unknown level, period after T)."""
+
+
+@dataclass
+class BacklogQuery:
+    """As of ``as_of`` for the period [start, as_of]; levels to list; which cases count."""
+
+    as_of: dt.datetime
+    start: dt.datetime | None = None
+    levels: tuple[str, ...] = LEVELS
+    source: str = "all"
+    categories: list[str] = field(default_factory=list)
+
+    def period_start(self) -> dt.datetime:
+        return self.start if self.start is not None else self.as_of - dt.timedelta(days=7)
+
+    def check(self) -> None:
+        bad = [lv for lv in self.levels if lv not in LEVELS]
+        if bad:
+            raise BacklogError(f"--level {bad[0]!r}: expected one of {', '.join(LEVELS)}")
+        if self.source not in SOURCES:
+            raise BacklogError(f"--source {self.source!r}: expected one of {', '.join(SOURCES)}")
+        if self.period_start() > self.as_of:
+            raise BacklogError(f"--start {self.period_start()} is after --as-of {self.as_of}")
+
+
+@dataclass
+class BacklogResult:
+    """The indicator table (every level asked for, then the city row) and notes."""
+
+    table: pd.DataFrame
+    start: dt.datetime
+    as_of: dt.datetime
+    prev_start: dt.datetime
+    warnings: list[str]
+    filled_deadlines: int
+
+    def level(self, level: str, *, detail: bool = True, with_city: bool = True) -> pd.DataFrame:
+        """Rows of one level (and the city row), contract columns first."""
+        keep = (self.table.level == level) | ((self.table.level == "city") & with_city)
+        cols = BACKLOG_COLUMNS + (DETAIL_COLUMNS if detail else [])
+        return self.table.loc[keep, cols].reset_index(drop=True)
+
+
+def _cases_sql(conn: duckdb.DuckDBPyConnection, q: BacklogQuery,
+               settings: Mapping | None) -> tuple[str, list, list[str], int]:
+    """SQL of every case (complaints, inspection problems) with its deadline filled."""
+    from store.settings import Settings
+
+    settings = settings if settings is not None else Settings()
+    cats = ""
+    params: list = []
+    if q.categories:
+        cats = " AND {col} IN (" + ",".join("?" * len(q.categories)) + ")"
+    loc = "district_id, district, street_id, street, community_id, community, grid_id"
+    parts, warnings, filled = [], [], 0
+    sources = ("complaints", "inspections") if q.source == "all" else (q.source,)
+    for src in sources:
+        if src == "complaints":
+            base = ("SELECT complaint_id AS case_id, received_at AS recv, due_at AS due, "
+                    "closed_at AS closed, status, coalesce(reworked, 0) AS reworked, "
+                    f"category, subcategory, {loc} FROM complaints WHERE true"
+                    + cats.format(col="category").replace(" AND ", " AND (", 1)
+                    + (cats.format(col="subcategory").replace(" AND ", " OR ", 1) + ")"
+                       if q.categories else ""))
+        else:
+            base = ("SELECT inspection_id AS case_id, inspected_at AS recv, rectify_due AS due, "
+                    "rectified_at AS closed, CASE WHEN rectified_at IS NULL THEN 'open' "
+                    "ELSE 'closed' END AS status, 0 AS reworked, problem_category AS category, "
+                    "NULL::VARCHAR AS subcategory, "
+                    f"{loc} FROM inspections WHERE problems > 0"
+                    + cats.format(col="problem_category"))
+        src_params = list(q.categories) * (2 if src == "complaints" else 1)
+        missing = conn.execute(f"SELECT case_id, recv, category, subcategory FROM ({base}) "
+                               "WHERE due IS NULL AND recv IS NOT NULL", src_params).df()
+        table = f"_due_{src}"
+        if len(missing):
+            from analytics.deadlines import fill_due_at
+
+            # the limits may name a subcategory (暴露垃圾) or a category (市容环境)
+            limits = dict(settings["deadlines.categories"])
+            named = missing.subcategory.isin(list(limits)).to_numpy(dtype=bool)
+            key = np.where(named, missing.subcategory.to_numpy(dtype=object),
+                           missing.category.to_numpy(dtype=object))
+            res = fill_due_at(missing.recv.to_numpy(dtype="datetime64[s]"), key,
+                              np.full(len(missing), np.datetime64("NaT"), dtype="datetime64[s]"),
+                              settings)
+            warnings += [w for w in res.warnings if w not in warnings]
+            filled += int(res.computed.sum())
+            conn.register(table, pd.DataFrame({"case_id": missing.case_id.to_numpy(dtype=object),
+                                               "due_fill": res.due_at}))
+            parts.append(f"SELECT b.* REPLACE (coalesce(b.due, f.due_fill) AS due) FROM ({base}) "
+                         f"b LEFT JOIN {table} f USING (case_id)")
+        else:
+            parts.append(base)
+        params += src_params
+    return " UNION ALL ".join(parts), params, warnings, filled
+
+
+def _count_conditions() -> list[tuple[str, str]]:
+    """(column, condition) of every count, for the period and the previous one.
+
+    ``o_t`` / ``o_s`` are "open at T" / "open at the period start" (computed once per case).
+    """
+    not_void = "status <> 'void'"
+
+    def block(t: str, s: str, is_open: str, suffix: str) -> list[tuple[str, str]]:
+        filed = f"recv >= {s} AND recv <= {t} AND {not_void}"
+        due_in = f"due >= {s} AND due <= {t} AND {not_void}"
+        closed_in = f"closed >= {s} AND closed <= {t} AND {not_void}"
+        return [("filed" + suffix, filed),
+                ("filed_closed" + suffix, f"{filed} AND NOT {is_open}"),
+                ("due_in_period" + suffix, due_in),
+                ("closed_on_time" + suffix, f"{due_in} AND closed <= due"),
+                ("closed_in_period" + suffix, closed_in),
+                ("reworked_closed" + suffix, f"{closed_in} AND reworked > 0")]
+
+    return [("open", "o_t"), ("overdue", "o_t AND due < $t"),
+            ("due_soon", "o_t AND due >= $t AND due < $t + INTERVAL 24 HOUR"),
+            ("backlog_30d", "o_t AND recv < $t - INTERVAL 30 DAY")] + \
+        block("$t", "$s", "o_t", "") + block("$s", "$p", "o_s", "_prev")
+
+
+def _open_at(t: str) -> str:
+    return (f"(recv <= {t} AND status <> 'void' AND CASE WHEN closed IS NULL THEN "
+            f"status <> 'closed' ELSE closed > {t} END)")
+
+
+_LOC = ("district_id", "district", "street_id", "street", "community_id", "community", "grid_id")
+
+
+def _backlog_sql(cases: str, levels: tuple[str, ...]) -> str:
+    """Counts per finest place in one pass, then rolled up to every level (grouping sets);
+    medians from the closed cases of the period only."""
+    conds = _count_conditions()
+    loc = ", ".join(_LOC)
+    stage1 = (f"SELECT {loc}, " + ", ".join(f"count_if({c}) AS {n}" for n, c in conds)
+              + f" FROM (SELECT *, {_open_at('$t')} AS o_t, {_open_at('$s')} AS o_s "
+              f"FROM ({cases})) GROUP BY ALL")
+    sets = ", ".join([f"({_ID[lv]}, {_NAME[lv]})" if _ID[lv] != _NAME[lv] else f"({_ID[lv]})"
+                      for lv in levels] + ["()"])
+    level = "CASE " + " ".join(f"WHEN grouping({_ID[lv]}) = 0 THEN '{lv}'"
+                                for lv in levels) + " ELSE 'city' END"
+    key_id = "CASE " + " ".join(f"WHEN grouping({_ID[lv]}) = 0 THEN {_ID[lv]}"
+                                 for lv in levels) + " END"
+    key_name = "CASE " + " ".join(f"WHEN grouping({_ID[lv]}) = 0 THEN {_NAME[lv]}"
+                                   for lv in levels) + " END"
+    head = f"{level} AS level, {key_id} AS jurisdiction_id, {key_name} AS name"
+    rolled = (f"SELECT {head}, " + ", ".join(f"sum({n})::BIGINT AS {n}" for n, _ in conds)
+              + f" FROM stage1 GROUP BY GROUPING SETS ({sets})")
+    medians = (f"SELECT {head}, median(epoch(closed - recv) / 3600.0) AS median_hours_to_close"
+               f" FROM ({cases}) WHERE closed >= $s AND closed <= $t AND status <> 'void' "
+               f"GROUP BY GROUPING SETS ({sets})")
+    return (f"WITH stage1 AS ({stage1}), rolled AS ({rolled}), medians AS ({medians}) "
+            "SELECT r.*, m.median_hours_to_close FROM rolled r LEFT JOIN medians m "
+            "ON r.level = m.level AND r.jurisdiction_id IS NOT DISTINCT FROM m.jurisdiction_id "
+            "AND r.name IS NOT DISTINCT FROM m.name")
+
+
+def _names(conn: duckdb.DuckDBPyConnection, level: str) -> pd.DataFrame:
+    return conn.execute("SELECT jurisdiction_id, name FROM jurisdictions WHERE level = ? "
+                        "ORDER BY jurisdiction_id", [level]).df()
+
+
+def compute_backlog(conn: duckdb.DuckDBPyConnection, q: BacklogQuery,
+                    settings: Mapping | None = None) -> BacklogResult:
+    """Backlog indicators for every jurisdiction of the levels asked for, and the city.
+
+    Parameters
+    ----------
+    conn : connection
+        A read connection is enough (the filled deadlines live in a registered frame).
+    q : BacklogQuery
+    settings : Mapping, optional
+        Settings (:mod:`store.settings`): handling limits and score weights.
+    """
+    q.check()
+    from store.settings import Settings
+
+    settings = settings if settings is not None else Settings()
+    start = q.period_start()
+    prev_start = start - (q.as_of - start)
+    cases, params, warnings, filled = _cases_sql(conn, q, settings)
+    named = {"t": q.as_of, "s": start, "p": prev_start}
+    for i, v in enumerate(params):
+        named[f"q{i}"] = v
+    # the case SQL appears twice (counts, medians): its placeholders are named, so reused
+    sql = _backlog_sql(_positional_to_named(cases, len(params)), q.levels)
+    raw = conn.execute(sql, named).df()
+    table = pd.concat([_level_rows(conn, raw, lv) for lv in q.levels]
+                      + [_finish(raw[raw.level == "city"].assign(jurisdiction_id=None,
+                                                                   jurisdiction="全市"))],
+                      ignore_index=True)
+    table = score_table(table, settings)
+    for lv in list(q.levels) + ["city"]:
+        m = table.level == lv
+        table.loc[m, "rank"] = rank_scores(table.loc[m, "score"]) if lv != "city" else pd.NA
+    table["grade"] = grade_scores(table["score"], settings)
+    table["rank"] = table["rank"].astype("Int64")
+    return BacklogResult(table, start, q.as_of, prev_start, warnings, filled)
+
+
+def _positional_to_named(sql: str, n: int) -> str:
+    """Replace the first ``n`` ``?`` placeholders by $q0, $q1, … (DuckDB named parameters)."""
+    for i in range(n):
+        sql = sql.replace("?", f"$q{i}", 1)
+    return sql
+
+
+def _finish(rows: pd.DataFrame) -> pd.DataFrame:
+    """Rates from counts, with the previous period's beside them."""
+    out = rows.copy()
+    for c in COUNT_COLUMNS + [c + "_prev" for c in COUNT_COLUMNS[4:]]:
+        if c in out:
+            out[c] = out[c].fillna(0).astype(np.int64)
+
+    def rate(num: str, den: str) -> pd.Series:
+        d = out[den].astype(float)
+        return (out[num].astype(float) / d).where(d > 0)
+
+    out["closure_rate"] = rate("filed_closed", "filed")
+    out["on_time_rate"] = rate("closed_on_time", "due_in_period")
+    out["rework_rate"] = rate("reworked_closed", "closed_in_period")
+    out["closure_rate_prev"] = rate("filed_closed_prev", "filed_prev")
+    out["on_time_rate_prev"] = rate("closed_on_time_prev", "due_in_period_prev")
+    out["rework_rate_prev"] = rate("reworked_closed_prev", "closed_in_period_prev")
+    out["median_hours_to_close"] = out["median_hours_to_close"].astype(float)
+    return out
+
+
+def _level_rows(conn: duckdb.DuckDBPyConnection, raw: pd.DataFrame, level: str) -> pd.DataFrame:
+    """Every loaded jurisdiction of the level (zeros where no case), then name-only groups,
+    then the unlocated row (no id and no name: one group of the grouping set)."""
+    got = raw[raw.level == level].copy()
+    names = _names(conn, level)
+    known = got.jurisdiction_id.notna() & got.jurisdiction_id.isin(names.jurisdiction_id)
+    listed = names.rename(columns={"name": "jurisdiction"}).merge(
+        got[known].drop(columns=["name"]), on="jurisdiction_id", how="left")
+    listed["level"] = level
+    rest = got[~known].copy()
+    # ids the boundaries do not know, or names only (no boundaries at this level)
+    rest["jurisdiction"] = rest["name"].where(rest["name"].notna(), rest["jurisdiction_id"])
+    unlocated = rest["jurisdiction"].isna()
+    rest.loc[unlocated, "jurisdiction"] = UNLOCATED
+    if len(rest):
+        rest["_order"] = unlocated.astype(int)
+        rest = rest.sort_values(["_order", "jurisdiction"], kind="stable").drop(
+            columns=["_order", "name"])
+    return _finish(pd.concat([listed, rest], ignore_index=True))
