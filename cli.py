@@ -219,6 +219,24 @@ def cmd_backlog(a: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_coverage(a: argparse.Namespace) -> int:
+    from analytics.coverage import coverage_table
+    from analytics.outputs import write_table
+    from store.database import read_connection
+    from store.settings import load_settings
+
+    settings = load_settings(a.db, a.settings)
+    with read_connection(a.db) as conn:
+        table = coverage_table(conn, _date(a.start, "--start"), _date(a.end, "--end"), a.level,
+                               settings)
+    write_table(table, a.out, cell_column=None)
+    city = table.iloc[-1]
+    rate = "" if city.coverage_rate != city.coverage_rate else f"{city.coverage_rate:.4f}"
+    print(f"rows={len(table) - 1} points={city.points} visits_due={city.visits_due} "
+          f"visits_done={city.visits_done} coverage_rate={rate} -> {a.out}")
+    return 0
+
+
 def _date(text: str, option: str) -> dt.date:
     try:
         return dt.date.fromisoformat(text)
@@ -350,6 +368,13 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--settings", help="settings file (default settings.toml by the database)")
     s.add_argument("--out", required=True, help=".csv or .parquet")
     s.set_defaults(func=cmd_backlog)
+
+    s = sub.add_parser("coverage", help="inspection coverage and rectification per jurisdiction")
+    _period(s)
+    s.add_argument("--level", required=True, choices=["district", "street", "community", "grid"])
+    s.add_argument("--settings", help="settings file (default settings.toml by the database)")
+    s.add_argument("--out", required=True, help=".csv or .parquet")
+    s.set_defaults(func=cmd_coverage)
 
     s = sub.add_parser("serve", help="start the app (same as streamlit run app.py)")
     s.add_argument("--port", type=int, default=8501)
