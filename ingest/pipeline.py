@@ -8,12 +8,17 @@ that differs replaces it (updated), a new id is inserted.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import os
+import shutil
+import tempfile
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import duckdb
 import pandas as pd
 from tqdm import tqdm
 
@@ -23,7 +28,11 @@ from ingest.fields import ID_FIELD, KINDS, TABLE
 from ingest.mapping import Mapping, load_mapping
 from ingest.readers import file_sha256, read_table
 from ingest.records import Prepared, local_now, prepare_records
-from store.database import next_batch_id, write_transaction
+from store.database import db_path, next_batch_id, write_transaction
+from store.schema import ensure_schema
+
+#: ``progress_callback(stage, fraction)``: stage is reading | checking | writing | done.
+ProgressCallback = Callable[[str, float], None]
 
 
 @dataclass
@@ -45,6 +54,10 @@ class IngestResult:
     warnings: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     first_rejections: list[tuple[int, str, str]] = field(default_factory=list)
+    #: every rejected row (row_number, field, reason, raw), as stored in ``rejected_rows``
+    rejected_rows: pd.DataFrame | None = field(default=None, repr=False, compare=False)
+    #: True when nothing was written (``dry_run=True``)
+    dry_run: bool = False
 
     def summary_line(self) -> str:
         """The contract's one-line result."""
@@ -56,6 +69,7 @@ def ingest_file(
     db: str | os.PathLike[str] | None, kind: str, path: str | os.PathLike[str], *,
     mapping: str | os.PathLike[str] | Mapping | None = None, crs: str | None = None,
     encoding: str = "auto", now: dt.datetime | None = None, progress: bool = False,
+    progress_callback: ProgressCallback | None = None, dry_run: bool = False,
 ) -> IngestResult:
     """Import ``path`` as records of ``kind`` (complaints | points | inspections).
 
@@ -72,6 +86,14 @@ def ingest_file(
         ``auto`` or a codec name, for CSV.
     now : datetime, optional
         The wall-clock time against which "in the future" is judged (tests pass one).
+    progress_callback : callable, optional
+        Called as ``progress_callback(stage, fraction)`` with stage ``reading``,
+        ``checking``, ``writing`` or ``done`` and the fraction of the work done (0–1).
+    dry_run : bool
+        Do everything an import does, up to and including the writes, in a transaction on
+        a private scratch copy of the database that is rolled back and deleted: the counts
+        are exactly those of a real import, and the database file is never touched (no
+        lock is taken either). ``batch_id`` is the id the import would get.
 
     Raises
     ------
@@ -87,14 +109,22 @@ def ingest_file(
     if encoding in (None, "", "auto"):
         encoding = str(opts.get("encoding", "auto"))
     started = (now or local_now())
+
+    def report(stage: str, fraction: float) -> None:
+        if progress_callback is not None:
+            progress_callback(stage, fraction)
+
     bar = tqdm(total=4, desc=f"{p.name}", unit="step", disable=not progress, leave=False)
     bar.set_postfix_str("读取 reading")
+    report("reading", 0.0)
     raw = read_table(p, kind=kind, encoding=encoding, sheet=opts.get("sheet"),
                      header_row=opts.get("header_row"))
     bar.update(1)
     sha = file_sha256(p)
-    with write_transaction(db) as conn:
+    transaction = _scratch_transaction if dry_run else write_transaction
+    with transaction(db) as conn:
         bar.set_postfix_str("解析 checking")
+        report("checking", 0.25)
         index = load_index(conn)
         points = None
         if kind == "inspections":
@@ -105,6 +135,7 @@ def ingest_file(
                                points=points, now=now)
         bar.update(1)
         bar.set_postfix_str("写入 writing")
+        report("writing", 0.5)
         batch_id = next_batch_id(conn)
         counts = _upsert(conn, prep, batch_id)
         finished = local_now() if now is None else now
@@ -128,12 +159,41 @@ def ingest_file(
             conn.unregister("_notes")
         bar.update(2)
     bar.close()
+    report("done", 1.0)
     first = [(int(r.row_number), str(r.field), str(r.reason))
              for r in prep.rejected.head(5).itertuples()]
     return IngestResult(
         batch_id, kind, p.name, prep.rows_read, counts["new"], counts["changed"], counts["same"],
         len(prep.rejected), len(prep.notes), prep.crs, raw.encoding, prep.columns_used,
-        warnings=prep.warnings, notes=raw.notes + _note_summary(prep), first_rejections=first)
+        warnings=prep.warnings, notes=raw.notes + _note_summary(prep), first_rejections=first,
+        rejected_rows=prep.rejected.reset_index(drop=True), dry_run=dry_run)
+
+
+@contextlib.contextmanager
+def _scratch_transaction(db: str | os.PathLike[str] | None) -> Iterator:
+    """Like :func:`store.database.write_transaction`, on a private copy that is thrown away.
+
+    The live file is only read (copied, as a writer copies it); the transaction is rolled
+    back and the copy deleted, whatever happens. Used by ``ingest_file(dry_run=True)``.
+    """
+    live = db_path(db)
+    with tempfile.TemporaryDirectory(prefix="grid-dryrun-") as tmp:
+        work = Path(tmp) / live.name
+        if live.exists():
+            shutil.copyfile(live, work)
+            wal = Path(str(live) + ".wal")
+            if wal.exists():
+                shutil.copyfile(wal, Path(str(work) + ".wal"))
+        conn = duckdb.connect(str(work))
+        try:
+            conn.execute("SET enable_progress_bar = false")
+            conn.execute("BEGIN TRANSACTION")
+            ensure_schema(conn)
+            yield conn
+        finally:
+            with contextlib.suppress(Exception):
+                conn.execute("ROLLBACK")
+            conn.close()
 
 
 def _note_summary(prep: Prepared) -> list[str]:

@@ -78,18 +78,25 @@ def test_cell_counts_sum_and_resolution(small_city):
         cell_counts(duckdb.connect(), res=12)
 
 
-def test_app_page_renders_the_same_numbers(small_city, monkeypatch):
+def test_app_opens_on_the_situation_map(small_city, monkeypatch):
     from streamlit.testing.v1 import AppTest
+
+    from analytics.hotspots import HotspotQuery, compute_hotspots
 
     db, df = small_city
     monkeypatch.setenv("GRID_DB", str(db))
+    monkeypatch.setenv("GRID_TODAY", "2026-11-23")
     app = AppTest.from_file(str(Path(__file__).resolve().parents[1] / "app.py"),
                             default_timeout=120)
     app.run()
     assert not app.exception
-    assert app.title[0].value == "城市网格化管理 · 态势总览"
+    assert app.title[0].value == "态势地图"
+    con = duckdb.connect(str(db), read_only=True)
+    want = compute_hotspots(con, HotspotQuery(pd.Timestamp("2026-10-26").date(),
+                                              pd.Timestamp("2026-11-22").date())).n_records
+    con.close()
     metrics = {m.label: m.value for m in app.metric}
-    assert metrics["投诉总量"] == f"{len(df):,}"
+    assert metrics["期间记录数"] == f"{want:,}"
 
 
 def test_app_without_database_says_what_to_do(tmp_path, monkeypatch):
