@@ -1,11 +1,11 @@
 """Benchmark: the situation map's server-side build on the whole demo city.
 
-    python bench/app_map.py [--db data/grid.duckdb] [--res 9 10] [--repeat 3]
+    python bench/app_map.py [--db data/grid.duckdb] [--res 9 10] [--mode count] [--repeat 3]
 
 Uses the demo city's database (built with ``python cli.py demo`` when it is missing). For
 each resolution and two periods (the page's default, the last 4 ISO weeks, and all 26
-weeks), with the layers the page draws by default (cells in count mode, district and street
-outlines, the fringe; no points):
+weeks), with the layers the page draws by default (cells in ``--mode``, count by default;
+district and street outlines, the fringe; no points):
 
 * **layer data**: ``analytics.celldetail.cell_layer`` through the cell budget
   (``ui.webmap.fit_cells``, MAX_CELLS) from the database, study-area cache warm (the page
@@ -45,6 +45,7 @@ def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--db", default=str(ROOT / "data" / "grid.duckdb"))
     p.add_argument("--res", type=int, nargs="+", default=[9, 10])
+    p.add_argument("--mode", default="count", choices=["count", "density", "gi_bin", "emerging"])
     p.add_argument("--repeat", type=int, default=3)
     a = p.parse_args()
 
@@ -68,17 +69,18 @@ def main() -> int:
         districts = jurisdiction_shapes(conn, "district")
         streets = jurisdiction_shapes(conn, "street")
         fringe = zone_shapes(conn, "fringe")
-    print(f"demo city: {n:,} complaints; MAX_CELLS {webmap.MAX_CELLS:,}; best of {a.repeat}")
+    print(f"demo city: {n:,} complaints; {a.mode} layer; MAX_CELLS {webmap.MAX_CELLS:,}; "
+          f"best of {a.repeat}")
     with read_connection(db) as conn:
         for res in a.res:
             for label, start in periods:
                 def layer(start=start, res=res):
                     return webmap.fit_cells(
-                        lambda r: cell_layer(conn, HotspotQuery(start, end, res=r)).cells, res,
+                        lambda r: cell_layer(conn, HotspotQuery(start, end, res=r), a.mode).cells, res,
                         busy_at=lambda r: busy_cells(conn, HotspotQuery(start, end, res=r)))
 
                 def build(fit):
-                    return webmap.build_map(fit.cells, "count", districts=districts,
+                    return webmap.build_map(fit.cells, a.mode, districts=districts,
                                             streets=streets, fringe=fringe, res=fit.res)[0]
 
                 def whole(layer=layer, build=build):

@@ -202,3 +202,11 @@ def test_untrusted_text_is_made_literal_for_markdown():
         assert html.unescape(out) == raw
     assert md_text(None) == "" and md_text("a\nb") == "a b"
     assert md_text(dt.datetime(2026, 11, 20, 10, 5)) == "2026&#45;11&#45;20 10&#58;05"
+
+
+def test_a_bad_cell_in_the_address_is_said_and_dropped(app_env):
+    at = _run(app_env, query={"cell": "<script>alert(1)</script>"})
+    assert at.warning and "单元编号无效" in at.warning[0].value
+    assert "<script>" not in at.warning[0].value
+    assert "cell" not in at.query_params
+    assert "在地图上点击" in at.info[-1].value

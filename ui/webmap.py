@@ -242,6 +242,8 @@ class OfflineMap(folium.Map):
 
     def __init__(self, basemap: Basemap | None = None, **kwargs):
         kwargs["tiles"] = None
+        # thousands of cells draw on one canvas far faster than as SVG paths
+        kwargs.setdefault("prefer_canvas", True)
         kwargs.setdefault("control_scale", True)
         kwargs.setdefault("zoom_start", 11)
         super().__init__(**kwargs)

@@ -243,8 +243,8 @@ def _selected_cell() -> str | None:
         parse_cell(cell)
     except ValueError:
         st.warning(tr("网址中的单元编号无效：", "The cell id in the address is not valid: ")
-                   + html.escape(str(cell))[:40])
-        st.session_state.pop("map_cell", None)
+                   + md_text(str(cell)[:40]))
+        _clear_selection()
         return None
     return str(cell).lower()
 
@@ -406,7 +406,7 @@ def _body() -> None:
     basemap = webmap.basemap_spec(settings["map.basemap"], settings["map.tianditu_key"])
     if basemap.warning:
         st.warning(tr("底图设置无法使用：", "The basemap setting cannot be used: ")
-                   + basemap.warning)
+                   + md_text(basemap.warning))
     data = _map_data(path, version, p.start, p.end, f["res"], f["source"], f["categories"],
                      f["district"], f["street"], f["zone"], f["mode"], webmap.MAX_CELLS)
     fit = data["fit"]
@@ -428,7 +428,7 @@ def _body() -> None:
                       f"{fit.total:,} cells in the area; to keep the map light only cells with "
                       "records or a significant pattern are drawn."))
     if data["note"]:
-        st.caption(tr("说明：", "Note: ") + data["note"])
+        st.caption(tr("说明：", "Note: ") + md_text(data["note"]))
     if f["mode"] == "emerging":
         st.caption(tr(f"时空热点模式：截至 {p.end} 所在周的 12 个 ISO 周。",
                       f"Emerging patterns: the 12 ISO weeks ending with the week of {p.end}."))
