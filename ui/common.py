@@ -90,13 +90,14 @@ def period_filter(key: str, default: str = "last_4_weeks") -> Period:
     choices = period_choices(today())
     labels = {k: p.label for k, p in choices.items()} | {"custom": tr("自定义", "Custom")}
     keys = list(labels)
+    # the language is part of the key: a keyed selectbox keeps showing its old labels
     pick = st.sidebar.selectbox(tr("时间范围", "Period"), keys, index=keys.index(default),
-                                format_func=labels.get, key=f"{key}_period")
+                                format_func=labels.get, key=f"{key}_period_{language()}")
     if pick != "custom":
         return choices[pick]
     p = choices[default]
     got = st.sidebar.date_input(tr("起止日期", "From – to"), (p.start, p.end),
-                                key=f"{key}_custom")
+                                key=f"{key}_custom_{language()}")
     if isinstance(got, (tuple, list)) and len(got) == 2:
         return Period(got[0], got[1], tr("自定义", "Custom"))
     return p
