@@ -196,11 +196,9 @@ def parse_cell(h3_hex: str) -> tuple[int, int]:
         cell = int(text, 16)
     except ValueError:
         raise ValueError(f"not an H3 cell id: {h3_hex!r} (expected 15 hex digits)") from None
-    import h3.api.basic_int as h3i
-
-    if not h3i.is_valid_cell(cell):
+    if not h3cells.is_valid_cell(cell):
         raise ValueError(f"not an H3 cell id: {h3_hex!r} (expected 15 hex digits)")
-    res = h3i.get_resolution(cell)
+    res = int(h3cells.resolution(np.array([cell], dtype=np.uint64))[0])
     if not 7 <= res <= h3cells.FINE_RES:
         raise ValueError(f"cell {h3_hex} has resolution {res}; expected 7 to {h3cells.FINE_RES}")
     return cell, res

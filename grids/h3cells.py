@@ -116,6 +116,16 @@ def _h3_shape(geom) -> h3i.H3Shape | None:
     return polys[0] if len(polys) == 1 else h3i.LatLngMultiPoly(*polys)
 
 
+def cells_to_boundaries(cells: np.ndarray) -> list[tuple[tuple[float, float], ...]]:
+    """Each cell's boundary as h3 gives it: a tuple of (lat, lon) vertices, not closed."""
+    return list(map(h3i.cell_to_boundary, np.asarray(cells, dtype=np.uint64).tolist()))
+
+
+def is_valid_cell(cell: int) -> bool:
+    """Whether ``cell`` is a valid H3 cell index."""
+    return bool(h3i.is_valid_cell(int(cell)))
+
+
 def polygon_to_cells(geom, res: int) -> np.ndarray:
     """Cells at ``res`` whose centre lies in ``geom`` (a WGS-84 shapely (Multi)Polygon).
 
