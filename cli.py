@@ -219,6 +219,18 @@ def cmd_backlog(a: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_export_weekly(a: argparse.Namespace) -> int:
+    from analytics.briefing import parse_iso_week
+    from store.settings import load_settings
+    from ui.briefing_files import export_weekly
+
+    parse_iso_week(a.week)  # a malformed or future week fails before the database is read
+    settings = load_settings(a.db, a.settings)
+    for path in export_weekly(a.db, a.week, a.out, settings=settings):
+        print(path)
+    return 0
+
+
 def cmd_coverage(a: argparse.Namespace) -> int:
     from analytics.coverage import coverage_table
     from analytics.outputs import write_table
@@ -375,6 +387,13 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--settings", help="settings file (default settings.toml by the database)")
     s.add_argument("--out", required=True, help=".csv or .parquet")
     s.set_defaults(func=cmd_coverage)
+
+    s = sub.add_parser("export-weekly", help="the weekly hotspot briefing (XLSX, DOCX, PNG, "
+                       "GeoJSON)")
+    s.add_argument("--week", required=True, help="ISO week, e.g. 2026-W47")
+    s.add_argument("--settings", help="settings file (default settings.toml by the database)")
+    s.add_argument("--out", required=True, help="folder for the briefing files")
+    s.set_defaults(func=cmd_export_weekly)
 
     s = sub.add_parser("serve", help="start the app (same as streamlit run app.py)")
     s.add_argument("--port", type=int, default=8501)
