@@ -2,8 +2,9 @@
 
 Thin by design: the pages in ``views/`` lay out and call ``analytics/``. Stable URL paths
 (contract, "App pages"): ``/`` and ``/map`` (situation map), ``/backlog``, ``/fringe``,
-``/import``, ``/settings``. The database is opened read-only per load; the caches are keyed
-on the file's version, so a CLI import shows at the next rerun without a restart.
+``/import``, ``/settings``; and ``/briefing`` (the weekly briefing's files). The database
+is opened read-only per load; the caches are keyed on the file's version, so a CLI import
+shows at the next rerun without a restart.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ if str(ROOT) not in sys.path:
 import streamlit as st  # noqa: E402
 
 from ui.common import LANGUAGES, language, tr  # noqa: E402
-from views import backlog, data_import, fringe, settings, situation  # noqa: E402
+from views import backlog, briefing, data_import, fringe, settings, situation  # noqa: E402
 
 
 def pages() -> list:
@@ -34,6 +35,7 @@ def pages() -> list:
         st.Page(backlog.render, title=tr("积案督办", "Backlog"), url_path="backlog"),
         st.Page(fringe.render, title=tr("城乡结合部", "Urban-rural fringe"),
                 url_path="fringe"),
+        st.Page(briefing.render, title=tr("周报导出", "Weekly briefing"), url_path="briefing"),
         st.Page(data_import.render, title=tr("数据导入", "Import"), url_path="import"),
         st.Page(settings.render, title=tr("设置", "Settings"), url_path="settings"),
     ]

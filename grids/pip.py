@@ -43,17 +43,19 @@ def points_in_polygons(
     if bucket_deg is None:
         bucket_deg = auto_bucket(lon, lat, polygons)
     if len(lon) >= PARALLEL_MIN and len(polygons):
-        # prepare here, once: two threads preparing the same geometry race inside GEOS
+        # each thread gets geometries of its own: GEOS prepared geometries build their
+        # indexes lazily on first use, so two threads sharing one race and corrupt memory
         polygons = np.asarray(polygons, dtype=object)
-        shapely.prepare(polygons)
+        copies = (polygons, shapely.from_wkb(shapely.to_wkb(polygons)))
         finite = np.isfinite(lon)
         mid = np.median(lon[finite]) if finite.any() else 0.0
         west = np.flatnonzero(~(lon > mid))  # NaN goes west, and stays -1
         east = np.flatnonzero(lon > mid)
         out = np.full(len(lon), -1, dtype=np.int64)
         with ThreadPoolExecutor(max_workers=2) as pool:
-            parts = list(pool.map(lambda ix: (ix, _points_in_polygons(
-                lon[ix], lat[ix], polygons, bucket_deg=bucket_deg)), (west, east)))
+            parts = list(pool.map(lambda job: (job[0], _points_in_polygons(
+                lon[job[0]], lat[job[0]], job[1], bucket_deg=bucket_deg)),
+                ((west, copies[0]), (east, copies[1]))))
         for ix, res in parts:
             out[ix] = res
         return out
@@ -108,9 +110,12 @@ def _points_in_polygons(lon: np.ndarray, lat: np.ndarray, polygons: np.ndarray, 
         first = np.ones(len(sq), dtype=bool)
         first[1:] = sq[1:] != sq[:-1]
         owner[sq[first]] = pg[first]
+    sq2, pg2 = tree.query(squares, predicate="intersects")
+    # a square inside one polygon but touching another (overlapping polygons) is tested
+    # point by point, so that the lowest index wins there too
+    owner[np.bincount(sq2, minlength=len(keys)) > 1] = -1
     result = owner[inverse]
 
-    sq2, pg2 = tree.query(squares, predicate="intersects")
     edge = owner[sq2] == -1
     sq2, pg2 = sq2[edge], pg2[edge]
     if len(sq2):

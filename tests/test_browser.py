@@ -22,6 +22,7 @@ pytestmark = pytest.mark.skipif(browser_available() is not None,
 METRIC = "[data-testid='stMetric']"
 PAGES = [("", "态势地图", METRIC), ("map", "态势地图", METRIC), ("backlog", "积案督办", METRIC),
          ("fringe", "城乡结合部", METRIC), ("import", "数据导入", "[data-testid='stFileUploader']"),
+         ("briefing", "周报导出", "[data-testid='stButton']"),
          ("settings", "设置", "[data-testid='stButton']")]
 XSS = ["<script>alert('xss1')</script>", "<img src=x onerror=alert('xss2')>",
        "${alert('xss3')}", "`alert('xss4')`"]

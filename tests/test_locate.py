@@ -82,3 +82,29 @@ def test_split_pip_path_agrees_with_strtree(monkeypatch):
     want = np.full(len(lon), -1)
     want[i] = j
     assert (got == want).all()
+
+
+def test_parallel_point_in_polygon_repeated_agrees_and_survives():
+    # Two threads once shared prepared GEOS geometries, whose lazily built indexes raced and
+    # corrupted memory (an abort, now and then). Each run here uses fresh polygons, so the
+    # lazy set-up happens inside the threads every time.
+    import shapely
+
+    from grids import pip as pip_mod
+
+    rng = np.random.default_rng(11)
+    n = pip_mod.PARALLEL_MIN + 50_000
+    lon, lat = rng.uniform(0, 10, n), rng.uniform(0, 10, n)
+    want = None
+    for _ in range(6):
+        polys = np.array([shapely.Point(x, y).buffer(1.3, quad_segs=32)
+                          for x in range(1, 10, 2) for y in range(1, 10, 2)], dtype=object)
+        got = pip_mod.points_in_polygons(lon, lat, polys, bucket_deg=0.05)
+        want = got if want is None else want
+        assert np.array_equal(got, want)
+    tree = shapely.STRtree(polys)
+    pts, hit = tree.query(shapely.points(lon[:2000], lat[:2000]), predicate="within")
+    ref = np.full(2000, -1)
+    for p, h in sorted(zip(pts, hit, strict=True), reverse=True):
+        ref[p] = h  # the lowest polygon index wins, as in points_in_polygons
+    assert np.array_equal(want[:2000], ref)
