@@ -18,6 +18,7 @@ import pytest
 
 from analytics.backlog import BacklogQuery, compute_backlog
 from analytics.cases import overdue_cases
+from tests.apptest import no_failure as _no_failure
 from tests.conftest import ROOT
 from tests.test_cases import EVIL_ADDR, EVIL_DESC, build_city
 from ui.downloads import HEADERS_ZH, to_csv_bytes, to_xlsx_bytes
@@ -53,11 +54,6 @@ def _run(app_env, **state):
     at.run()
     _no_failure(at)
     return at
-
-
-def _no_failure(at) -> None:
-    assert not at.exception, [e.value for e in at.exception]
-    assert not at.error, [e.value for e in at.error]
 
 
 def _kpis(at) -> dict[str, str]:

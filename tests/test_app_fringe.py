@@ -13,6 +13,7 @@ from analytics.blindspots import find_blindspots
 from analytics.cases import category_mix
 from analytics.fringe import fringe_focus
 from analytics.hotspots import HotspotQuery
+from tests.apptest import no_failure as _no_failure
 from tests.conftest import ROOT
 from tests.test_cases import build_city
 
@@ -52,11 +53,6 @@ def _run(app_env, **state):
     at.run()
     _no_failure(at)
     return at
-
-
-def _no_failure(at) -> None:
-    assert not at.exception, [e.value for e in at.exception]
-    assert not at.error, [e.value for e in at.error]
 
 
 def _kpis(at) -> dict[str, str]:

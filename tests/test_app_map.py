@@ -16,6 +16,7 @@ import pytest
 
 from analytics.celldetail import cell_detail
 from analytics.hotspots import HotspotQuery, compute_hotspots
+from tests.apptest import no_failure as _no_failure
 from tests.conftest import CLUSTER, ROOT
 
 START, END = dt.date(2026, 10, 26), dt.date(2026, 11, 22)
@@ -53,11 +54,6 @@ def _run(app_env, query: dict | None = None, **state):
     at.run()
     _no_failure(at)
     return at
-
-
-def _no_failure(at) -> None:
-    assert not at.exception, [e.value for e in at.exception]
-    assert not at.error, [e.value for e in at.error]
 
 
 def _kpis(at) -> dict[str, int]:
