@@ -19,7 +19,7 @@ if str(ROOT) not in sys.path:
 import streamlit as st  # noqa: E402
 
 from ui.common import LANGUAGES, language, tr  # noqa: E402
-from views import backlog, briefing, data_import, fringe, settings, situation  # noqa: E402
+from views import backlog, briefing, data_import, fringe, settings, situation, wall  # noqa: E402
 
 
 def pages() -> list:
@@ -38,6 +38,7 @@ def pages() -> list:
         st.Page(briefing.render, title=tr("周报导出", "Weekly briefing"), url_path="briefing"),
         st.Page(data_import.render, title=tr("数据导入", "Import"), url_path="import"),
         st.Page(settings.render, title=tr("设置", "Settings"), url_path="settings"),
+        st.Page(wall.render, title=tr("指挥大屏", "Wall"), url_path="wall"),
     ]
 
 
@@ -46,6 +47,9 @@ def main() -> None:
                        layout="wide")
     all_pages = pages()
     nav = st.navigation(all_pages, position="hidden")
+    if nav.url_path == "wall":  # the wall screen has no sidebar
+        nav.run()
+        return
     with st.sidebar:
         st.markdown(f"### {tr('城市网格化管理', 'City grid management')}")
         for page in all_pages[1:]:  # the map once, at /map

@@ -502,6 +502,39 @@ def core_bounds(cells: pd.DataFrame, share: float = 0.8) -> list[list[float]] | 
     return [[s, west], [n, east]]
 
 
+def add_page_html(m: folium.Map, text: str) -> folium.Map:
+    """Put ``text`` into the body of ``m``'s page as it is (not read as a Jinja template).
+
+    ``text`` must already be safe HTML: escape every value in it.
+    """
+    m.get_root().html.add_child(_RawElement(text))
+    return m
+
+
+def stable_ids(m: folium.Map) -> folium.Map:
+    """Give every element of ``m``'s page a sequential id instead of folium's random one.
+
+    The same map then renders to the same HTML, so a screen that redraws it unchanged
+    (the wall's refresh) does not reload the map's frame.
+    """
+    queue: list = [m.get_root()]
+    seen: set[int] = set()
+    i = 0
+    while queue:
+        element = queue.pop(0)
+        if id(element) in seen:
+            continue
+        seen.add(id(element))
+        element._id = f"{i:032x}"
+        i += 1
+        queue.extend(element._children.values())
+        for part in ("header", "html", "script"):
+            sub = getattr(element, part, None)
+            if sub is not None and hasattr(sub, "_children"):
+                queue.append(sub)
+    return m
+
+
 def build_map(cells: pd.DataFrame, mode: str, *, basemap: Basemap | None = None,
               lang: str = "zh", districts: pd.DataFrame | None = None,
               streets: pd.DataFrame | None = None, communities: pd.DataFrame | None = None,
