@@ -1,5 +1,9 @@
-"""Soak the wall (/wall?refresh=1) for many refresh cycles: the Streamlit server's RSS and
-its open DuckDB file handles, printed at intervals. Not a test (no assertions).
+"""Soak the wall (/wall?refresh=1) for many refresh cycles: the Streamlit server's RSS, its
+open DuckDB file handles and threads, printed at intervals. Not a test (no assertions).
+
+A cycle is one run of the wall's fragment, counted by the run number the page writes
+(``data-run``); every cycle reads the database afresh (one refresh slot per second), so
+each one queries DuckDB, computes Gi* twice and the backlog twice, and builds the map.
 
     python bench/wall_soak.py [--db data/grid.duckdb] [--cycles 500] [--every 25]
 
@@ -37,6 +41,10 @@ def _duckdb_files(proc: psutil.Process) -> int:
     return sum(1 for f in proc.open_files() if f.path.endswith((".duckdb", ".duckdb.wal")))
 
 
+def _run(page) -> int:
+    return int(page.eval_on_selector(".wall-title", "e => +e.dataset.run"))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--db", default=str(ROOT / "data" / "grid.duckdb"))
@@ -57,13 +65,19 @@ def main() -> None:
         wait_ready(page, "城市网格化管理指挥大屏", "[data-testid='wall-tile']")
         rss0 = server.memory_info().rss
         t0 = time.monotonic()
-        print(f"{'cycle':>6} {'seconds':>8} {'RSS MB':>8} {'growth MB':>10} {'duckdb files':>13}")
-        for cycle in range(0, args.cycles + 1):
-            if cycle % args.every == 0:
-                rss = server.memory_info().rss
-                print(f"{cycle:>6} {time.monotonic() - t0:>8.0f} {rss / 2**20:>8.0f} "
-                      f"{(rss - rss0) / 2**20:>10.1f} {_duckdb_files(server):>13}", flush=True)
-            page.wait_for_timeout(1000)
+        run0 = _run(page)
+        print(f"{'cycle':>6} {'seconds':>8} {'RSS MB':>8} {'growth MB':>10} {'duckdb files':>13}"
+              f" {'threads':>8}")
+        for cycle in range(0, args.cycles + 1, args.every):
+            page.wait_for_function(f"() => {{ const e = document.querySelector('.wall-title');"
+                                   f" return e && +e.dataset.run >= {run0 + cycle}; }}",
+                                   timeout=600_000)
+            rss = server.memory_info().rss
+            print(f"{cycle:>6} {time.monotonic() - t0:>8.0f} {rss / 2**20:>8.0f} "
+                  f"{(rss - rss0) / 2**20:>10.1f} {_duckdb_files(server):>13} "
+                  f"{server.num_threads():>8}", flush=True)
+        errors = page.locator("[data-testid='stException'], [data-testid='stAlert']").count()
+        print("error boxes on screen:", errors)
         print("requests leaving 127.0.0.1:", len(rec.outside()), "dialogs:", len(rec.dialogs))
     shutil.rmtree(tmp, ignore_errors=True)
 

@@ -177,3 +177,30 @@ def test_district_parameter_filters(city, monkeypatch):
     assert got_city[1] == f"{city_n.complaints_week:,}"
     assert got_dist[1] == f"{dist_n.complaints_week:,}"
     assert got_dist[3] == f"{dist_n.overdue:,}" != got_city[3]
+
+
+def test_untrusted_text_is_escaped_in_the_wall_html():
+    """Category and street names come from imported files: they reach the page as text."""
+    from analytics.wall import WallNumbers
+    from views.wall import _legend, _mix, _table
+
+    evil = '<img src=x onerror="alert(1)">'
+    html_table = _table("t", pd.DataFrame({"street": [evil], "count": [3]}),
+                        {"street": "街道", "count": "件数"})
+    mix = pd.DataFrame({"category": [evil, "b"], "count": [5, 2]})
+    n = WallNumbers(**{f: None for f in WallNumbers.__dataclass_fields__} | {"category_mix": mix})
+    html_mix = _mix(n)
+    html_legend = _legend([("#d62f27", evil)], "zh")
+    for text in (html_table, html_mix, html_legend):
+        assert "<img" not in text and "&lt;img src=x onerror=&quot;alert(1)&quot;&gt;" in text
+    assert 'style="width:100.0%"' in html_mix and 'style="width:40.0%"' in html_mix
+
+
+def test_category_mix_keeps_the_total():
+    from views.wall import mix_rows
+
+    mix = pd.DataFrame({"category": list("abcdefghij"), "count": range(10, 0, -1)})
+    rows = mix_rows(mix, top=8)
+    assert rows["category"].tolist() == list("abcdefg") + ["其他"]
+    assert rows["count"].sum() == mix["count"].sum() and rows["count"].iloc[-1] == 3 + 2 + 1
+    assert mix_rows(mix.head(8), top=8)["category"].tolist() == list("abcdefgh")

@@ -6,10 +6,14 @@ Screenshots go to build/screenshots/."""
 from __future__ import annotations
 
 import shutil
+import subprocess
+import sys
 
+import pandas as pd
 import pytest
 
 from tests.browser import browser_available, browser_page, running_app, screenshot, wait_ready
+from tests.conftest import ROOT
 
 pytestmark = pytest.mark.skipif(browser_available() is not None,
                                 reason=browser_available() or "")
@@ -88,6 +92,40 @@ def test_refresh_cycles_keep_memory_bounded(wall_db):
         grown = server.memory_info().rss - start
         assert grown < 300 * 2**20, f"RSS grew {grown / 2**20:.0f} MB in 20 refreshes"
         assert not page.locator("[data-testid='stException']").count()
+        assert rec.outside() == [] and rec.dialogs == []
+
+
+def _tile(page, label: str) -> int:
+    tile = page.locator(TILE).filter(has_text=label).first
+    return int(tile.locator(".wall-figure").inner_text().replace(",", "").strip())
+
+
+def test_an_import_shows_at_the_next_refresh(wall_db, tmp_path):
+    """A CLI ingest while the wall is up: the next refresh shows it, with no page reload."""
+    db = shutil.copy(wall_db, tmp_path / "grid.duckdb")
+    labels = ("今日受理", "本周受理", "未结案", "超期未结")
+    with running_app(db, today="2026-11-22") as base, browser_page() as (page, rec):
+        page.goto(f"{base}/wall?refresh=2")
+        wait_ready(page, HEADING, TILE)
+        before = {k: _tile(page, k) for k in labels}
+        page.evaluate("() => { window.__sameDocument = true; }")
+        rows = [{"工单编号": f"WALL{i}", "受理时间": "2026-11-22 10:00", "问题大类": "市容环境",
+                 "经度": 108.33, "纬度": 22.83, "处置时限": "2026-11-22 12:00",
+                 "处理状态": "处置中"} for i in range(40)]
+        pd.DataFrame(rows).to_csv(tmp_path / "new.csv", index=False)
+        r = subprocess.run([sys.executable, str(ROOT / "cli.py"), "--db", str(db), "ingest",
+                            "complaints", str(tmp_path / "new.csv"), "--crs", "wgs84"],
+                           capture_output=True, text=True, timeout=300)
+        assert r.returncode == 0 and "inserted=40" in r.stdout, r.stdout + r.stderr
+        page.wait_for_function(
+            "n => [...document.querySelectorAll('[data-testid=wall-tile]')].some(t => "
+            "t.innerText.includes('今日受理') && t.querySelector('.wall-figure').innerText"
+            ".replace(/,/g, '') == String(n))", arg=before["今日受理"] + 40, timeout=30_000)
+        after = {k: _tile(page, k) for k in labels}
+        assert after == {k: v + 40 for k, v in before.items()}
+        assert page.evaluate("() => window.__sameDocument === true")  # not reloaded
+        assert not page.locator("[data-testid='stException']").count()
+        screenshot(page, "wall-after-import")
         assert rec.outside() == [] and rec.dialogs == []
 
 

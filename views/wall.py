@@ -20,7 +20,7 @@ import pandas as pd
 import streamlit as st
 
 from analytics.wall import arrow, is_stale, wall_numbers
-from store.database import read_connection
+from store.database import DatabaseBusyError, read_connection
 from ui import webmap
 from ui.common import current_settings, db_file, db_version, guard, language, today, tr
 
@@ -314,7 +314,15 @@ def _body(district: str | None, view: str, refresh: int, run: int) -> None:
     settings = current_settings()
     now, slot = now_local(refresh)
     items = tuple(sorted((k, repr(settings[k])) for k in settings))
-    n, page = _numbers(db_file(), db_version(), now, district, items, language(), slot)
+    try:
+        n, page = _numbers(db_file(), db_version(), now, district, items, language(), slot)
+        st.session_state["wall_last"] = (district, n, page)
+    except DatabaseBusyError:
+        # an import held the file past the wait: keep the last screen rather than blank it
+        last = st.session_state.get("wall_last")
+        if last is None or last[0] != district:
+            raise
+        _, n, page = last
     _header(n, district, settings["wall.stale_minutes"], run)
     if view in ("all", "kpis"):
         _kpis(n)
