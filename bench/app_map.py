@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -31,14 +30,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-
-def best(fn, repeat: int) -> tuple[float, object]:
-    times, out = [], None
-    for _ in range(repeat):
-        t = time.perf_counter()
-        out = fn()
-        times.append(time.perf_counter() - t)
-    return min(times), out
+from bench.common import best, demo_db  # noqa: E402
 
 
 def main() -> int:
@@ -56,10 +48,7 @@ def main() -> int:
     from store.database import read_connection
     from ui import webmap
 
-    db = Path(a.db)
-    if not db.exists():
-        print(f"{db} is missing: building the demo city first")
-        subprocess.run([sys.executable, str(ROOT / "cli.py"), "--db", str(db), "demo"], check=True)
+    db = demo_db(a.db)
 
     end = dt.date(2026, 11, 22)
     periods = [("last 4 weeks (page default)", end - dt.timedelta(days=27)),

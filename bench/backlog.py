@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -32,19 +31,13 @@ sys.path.insert(0, str(ROOT))
 
 import pandas as pd  # noqa: E402
 
+from bench.common import best, demo_db  # noqa: E402
+
 T = dt.datetime(2026, 11, 23)
 START = T - dt.timedelta(days=7)
 LEVELS = (("district_id", "district"), ("street_id", "street"),
           ("community_id", "community"), ("grid_id", "grid"))
 
-
-def best(fn, repeat: int):
-    times, out = [], None
-    for _ in range(repeat):
-        t = time.perf_counter()
-        out = fn()
-        times.append(time.perf_counter() - t)
-    return min(times), out
 
 
 def grow(db: Path, rows: int) -> int:
@@ -109,11 +102,7 @@ def main() -> int:
     from analytics.backlog import BacklogQuery, compute_backlog
     from store.database import read_connection
 
-    src = Path(a.db)
-    if not src.exists():
-        print(f"{src} is missing: building the demo city first")
-        subprocess.run([sys.executable, str(ROOT / "cli.py"), "--db", str(src), "demo"],
-                       check=True)
+    src = demo_db(a.db)
     with tempfile.TemporaryDirectory() as tmp:
         db = Path(tmp) / "big.duckdb"
         shutil.copy(src, db)

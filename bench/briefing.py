@@ -10,7 +10,6 @@ run and the best. The issue asks for under 15 s on the demo city.
 from __future__ import annotations
 
 import argparse
-import subprocess
 import sys
 import tempfile
 import time
@@ -20,6 +19,8 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from bench.common import demo_db  # noqa: E402
+
 
 def main() -> int:
     ap = argparse.ArgumentParser()
@@ -27,10 +28,7 @@ def main() -> int:
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--db", default=str(ROOT / "data" / "grid.duckdb"))
     a = ap.parse_args()
-    db = Path(a.db)
-    if not db.exists():
-        subprocess.run([sys.executable, str(ROOT / "cli.py"), "--db", str(db), "demo"],
-                       check=True)
+    db = demo_db(a.db)
     from ui.briefing_files import export_weekly
 
     times = []

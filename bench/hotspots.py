@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import subprocess
 import sys
 import time
 import warnings
@@ -34,14 +33,7 @@ sys.path.insert(0, str(ROOT))
 
 import numpy as np  # noqa: E402
 
-
-def best(fn, repeat: int) -> tuple[float, object]:
-    times, out = [], None
-    for _ in range(repeat):
-        t = time.perf_counter()
-        out = fn()
-        times.append(time.perf_counter() - t)
-    return min(times), out
+from bench.common import best, demo_db  # noqa: E402
 
 
 def main() -> int:
@@ -61,10 +53,7 @@ def main() -> int:
     from grids import h3cells
     from store.database import read_connection
 
-    db = Path(a.db)
-    if not db.exists():
-        print(f"{db} is missing: building the demo city first")
-        subprocess.run([sys.executable, str(ROOT / "cli.py"), "--db", str(db), "demo"], check=True)
+    db = demo_db(a.db)
 
     start, end = dt.date(2026, 5, 25), dt.date(2026, 11, 22)
     with read_connection(db) as conn:
