@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -25,6 +24,7 @@ import pandas as pd
 from ingest.errors import InputError
 from ingest.fields import FIELDS, KINDS, recognise_columns
 from ingest.mapping import Mapping, load_mapping
+from ingest.pipeline import IngestResult, ingest_file
 from ingest.readers import GEOM_LAT, GEOM_LON, RawTable, read_table
 from ingest.records import resolve_columns
 
@@ -181,30 +181,9 @@ def mapping_toml(mapping: Mapping) -> str:
     return "\n".join(lines) + "\n"
 
 
-@dataclass
-class DryRunResult:
-    """What an import of the file would do; nothing has been written."""
-
-    kind: str
-    file_name: str
-    rows_read: int
-    inserted: int
-    updated: int
-    unchanged: int
-    rejected: int
-    noted: int
-    crs: str | None
-    encoding: str | None
-    columns: dict[str, str]
-    batch_id: int
-    rejected_rows: pd.DataFrame
-    warnings: list[str] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-
-    def summary_line(self) -> str:
-        """The import's one-line result, as the import would print it."""
-        return (f"read={self.rows_read} inserted={self.inserted} updated={self.updated} "
-                f"rejected={self.rejected}")
+#: What a dry run returns: the import's own result, with ``dry_run`` True and
+#: ``rejected_rows`` always a frame of :data:`REJECTED_COLUMNS`.
+DryRunResult = IngestResult
 
 
 def dry_run(db: str | os.PathLike[str] | None, kind: str, path: str | os.PathLike[str],
@@ -223,8 +202,6 @@ def dry_run(db: str | os.PathLike[str] | None, kind: str, path: str | os.PathLik
     InputError
         When the file cannot be imported at all (as the import would).
     """
-    from ingest.pipeline import ingest_file
-
     _check_kind(kind)
     if isinstance(mapping, (str, os.PathLike)):
         mapping = load_mapping(mapping, kind)
@@ -233,13 +210,8 @@ def dry_run(db: str | os.PathLike[str] | None, kind: str, path: str | os.PathLik
     rejected = res.rejected_rows
     if rejected is None:
         rejected = pd.DataFrame(columns=REJECTED_COLUMNS)
-    rejected = rejected.reindex(columns=REJECTED_COLUMNS).reset_index(drop=True)
-    return DryRunResult(
-        kind=res.kind, file_name=res.file_name, rows_read=res.rows_read, inserted=res.inserted,
-        updated=res.updated, unchanged=res.unchanged, rejected=res.rejected, noted=res.noted,
-        crs=res.crs, encoding=res.encoding, columns=dict(res.columns), batch_id=res.batch_id,
-        rejected_rows=rejected, warnings=list(res.warnings), notes=list(res.notes))
-
+    res.rejected_rows = rejected.reindex(columns=REJECTED_COLUMNS).reset_index(drop=True)
+    return res
 
 __all__ = ["DETECT_COLUMNS", "DryRunResult", "FILE_TYPES", "REJECTED_COLUMNS",
            "assignment_notes", "detect_columns", "dry_run", "effective_columns",
