@@ -11,7 +11,7 @@ or one district:
   days before), gi_bin ≥ 2; those in the urban-rural fringe; the ten busiest hot cells;
   the same for the seven days a week earlier (the arrows);
 * the five jurisdictions (streets of the district, else districts) with most overdue cases
-  and the ten newest overdue cases (:func:`analytics.cases.overdue_cases`);
+  and the thirty newest overdue cases (:func:`analytics.cases.overdue_cases`);
 * the category mix of this week's complaints;
 * ``data_as_of`` = max(received_at) of complaints and the last import's finished_at.
 """
@@ -33,7 +33,7 @@ HOT_BIN = 2
 RES = 9
 TOP_HOTSPOTS = 10
 TOP_OVERDUE_UNITS = 5
-NEWEST_OVERDUE = 10
+NEWEST_OVERDUE = 30  # the wall rolls through them, ten at a time
 
 
 @dataclass

@@ -94,7 +94,7 @@ def test_overdue_hotspots_and_lists(city):
     per = cases.district.fillna("（未定位）").value_counts()
     assert n.overdue_units.overdue.tolist() == sorted(per.to_list(), reverse=True)[:5]
     assert len(n.overdue_units) == min(5, len(per))
-    newest = cases.sort_values("received_at", ascending=False).received_at.head(10)
+    newest = cases.sort_values("received_at", ascending=False).received_at.head(30)
     assert n.newest_overdue.received_at.tolist() == newest.tolist()
     is_hot = hot.cells.gi_bin >= 2
     assert n.hot_cells == int(is_hot.sum()) > 0

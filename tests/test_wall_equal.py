@@ -68,7 +68,8 @@ def test_wall_equals_the_weekly_briefing(both):
     per = per.sort_values(["overdue", "jurisdiction"], ascending=[False, True]).head(5)
     assert n.overdue_units.to_dict("list") == per.reset_index(drop=True).to_dict("list")
     newest = b.overdue.sort_values(["received_at", "kind", "case_id"],
-                                   ascending=[False, True, True]).head(10)
+                                   ascending=[False, True, True]).head(30)
+    assert len(n.newest_overdue) == 30
     assert n.newest_overdue["received_at"].tolist() == newest["received_at"].tolist()
     assert n.newest_overdue["hours_overdue"].tolist() == pytest.approx(
         newest["hours_overdue"].tolist())

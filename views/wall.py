@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from analytics.wall import arrow, is_stale, wall_numbers
+from analytics.wall import WallNumbers, arrow, is_stale, wall_numbers
 from store.database import DatabaseBusyError, read_connection
 from ui import webmap
 from ui.common import current_settings, db_file, db_version, guard, language, today, tr
@@ -27,6 +27,9 @@ from ui.common import current_settings, db_file, db_version, guard, language, to
 MAP_HEIGHT = 640  # px before the CSS below sizes the frame to the screen
 MAX_MAP_CELLS = 6000
 MIX_ROWS = 8
+ROLL_VISIBLE = 10  # rows of the rolling list of overdue cases on screen at once
+ROLL_SECONDS = 3  # seconds each row takes to pass
+ROLL_ROW_VW = 1.5  # the rolling rows' height, in vw (CSS below)
 DEFAULT_REFRESH = 60
 
 #: Static CSS only (no data): dark theme, no toolbar / header / sidebar, compact tiles.
@@ -79,6 +82,15 @@ html, body {overflow: hidden !important;}
 .wall-bars {display: grid; grid-template-columns: max-content 1fr max-content;
   column-gap: 0.4vw; row-gap: 0.25vw; align-items: center;
   font-size: clamp(13px, 0.8vw, 32px);}
+.wall-fixed {table-layout: fixed;}
+.wall-roll {overflow: hidden;}
+.wall-table {margin: 0 !important;}
+.wall-roll td {height: 1.5vw; line-height: 1.5vw; padding-top: 0 !important;
+  padding-bottom: 0 !important;}
+.wall-roll table, .wall-roll tr, .wall-roll td {border: 0 !important;}
+.wall-roll tr:nth-child(even) td {background: #172a4a;}
+.wall-roll-body {animation: wall-roll linear infinite;}
+@keyframes wall-roll {from {transform: translateY(0);} to {transform: translateY(-50%);}}
 .wall-bar {height: 0.9em; background: #339af0; border-radius: 2px; min-width: 1px;}
 .wall-bar-n {text-align: right; color: #e6edf7;}
 </style>
@@ -117,7 +129,8 @@ def _numbers(path: str, version, now: dt.datetime, district: str | None, setting
                                 "WHERE level = 'district' ORDER BY jurisdiction_id").df()
         fringe = conn.execute("SELECT zone_id, name, geometry FROM zones WHERE kind = 'fringe' "
                               "ORDER BY zone_id").df()
-    return n, _map_page(n, outlines, fringe, settings, lang)
+    # plain values in the cache: nothing in it depends on a class of this process's modules
+    return n.as_dict(), _map_page(n, outlines, fringe, settings, lang)
 
 
 def _map_page(n, outlines: pd.DataFrame, fringe: pd.DataFrame, settings, lang: str
@@ -152,7 +165,7 @@ MAP_CSS = """<style>
 .leaflet-control-scale-line {font-size: clamp(11px, 1vw, 28px) !important;}
 .wall-legend {position: fixed; right: 0.8vw; top: 0.8vw; z-index: 1000;
   background: rgba(11, 18, 32, 0.85); color: #e6edf7; border-radius: 6px;
-  padding: 0.5vw 0.8vw; font: clamp(12px, 1.25vw, 34px)/1.45 sans-serif;}
+  padding: 0.5vw 0.8vw; font: clamp(14px, 1.6vw, 44px)/1.45 sans-serif;}
 .wall-legend i {display: inline-block; width: 1.1em; height: 0.8em; margin-right: 0.4em;
   vertical-align: -0.05em; border: 1px solid rgba(255, 255, 255, 0.4);}
 </style>"""
@@ -174,6 +187,13 @@ def _e(value) -> str:
     if isinstance(value, (pd.Timestamp, dt.datetime)):
         value = value.strftime("%m-%d %H:%M")
     return html.escape(str(value))
+
+
+def _clock(t: dt.datetime) -> str:
+    """``MM-DD HH:MM``; a midnight as the end of the day before (``11-22 24:00``)."""
+    if t.time() == dt.time():
+        return html.escape(f"{t - dt.timedelta(days=1):%m-%d} 24:00")
+    return _e(t)
 
 
 def _rate(x) -> str:
@@ -207,6 +227,25 @@ def _table(title: str, df: pd.DataFrame, columns: dict[str, str]) -> str:
         rows = f'<tr><td colspan="{len(columns)}">{html.escape(tr("无", "None"))}</td></tr>'
     return (f'<div class="wall-box"><h3>{html.escape(title)}</h3><table class="wall-table">'
             f"<thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table></div>")
+
+
+def _rolling_table(title: str, df: pd.DataFrame, columns: dict[str, str],
+                   visible: int = ROLL_VISIBLE, seconds_per_row: float = ROLL_SECONDS) -> str:
+    """A table showing ``visible`` rows at a time that scrolls through all of ``df`` and
+    starts over (滚动列表), in CSS alone; a plain table when everything fits."""
+    if len(df) <= visible:
+        return _table(title, df, columns)
+    width = f"{100 / len(columns):.4f}%"
+    cols = "<colgroup>" + f'<col style="width:{width}">' * len(columns) + "</colgroup>"
+    head = "".join(f"<th>{html.escape(lab)}</th>" for lab in columns.values())
+    rows = "".join("<tr>" + "".join(f"<td>{_e(r[c])}</td>" for c in columns) + "</tr>"
+                   for _, r in df.iterrows())
+    return (f'<div class="wall-box"><h3>{html.escape(title)}</h3>'
+            f'<table class="wall-table wall-fixed">{cols}<thead><tr>{head}</tr></thead></table>'
+            f'<div class="wall-roll" style="height:{visible * ROLL_ROW_VW:.2f}vw">'
+            f'<table class="wall-table wall-fixed wall-roll-body" data-testid="wall-roll" '
+            f'style="animation-duration:{len(df) * seconds_per_row:.0f}s">{cols}'
+            f"<tbody>{rows}{rows}</tbody></table></div></div>")
 
 
 def _kpis(n) -> None:
@@ -244,7 +283,7 @@ def _rankings(n, view: str) -> None:
                    {"jurisdiction": unit, "overdue": tr("超期件数", "Overdue")})
     newest = n.newest_overdue.assign(
         hours=n.newest_overdue["hours_overdue"].map(lambda h: f"{h:.1f}"))
-    cases = _table(tr("最新超期案件", "Newest overdue cases"), newest,
+    cases = _rolling_table(tr("最新超期案件", "Newest overdue cases"), newest,
                    {"received_at": tr("受理时间", "Received"),
                     "category": tr("类别", "Category"), "street": tr("街道", "Street"),
                     "hours": tr("超期(小时)", "Hours overdue")})
@@ -305,7 +344,7 @@ def _header(n, district: str | None, stale_minutes: float, run: int) -> None:
     else:
         right = (f'<span class="wall-asof">{html.escape(tr("数据截至", "Data as of"))} {as_of}'
                  f' · {html.escape(tr("最近导入", "Last import"))} {_e(n.last_import_at)}'
-                 f' · {html.escape(tr("刷新于", "Refreshed"))} {_e(n.now)}</span>')
+                 f' · {html.escape(tr("刷新于", "Refreshed"))} {_clock(n.now)}</span>')
     st.markdown(f'<div class="wall-title" data-run="{int(run)}"><h1>{html.escape(title)}</h1>'
                 f"{right}</div>", unsafe_allow_html=True)
 
@@ -315,7 +354,9 @@ def _body(district: str | None, view: str, refresh: int, run: int) -> None:
     now, slot = now_local(refresh)
     items = tuple(sorted((k, repr(settings[k])) for k in settings))
     try:
-        n, page = _numbers(db_file(), db_version(), now, district, items, language(), slot)
+        values, page = _numbers(db_file(), db_version(), now, district, items, language(),
+                                slot)
+        n = WallNumbers(**values)
         st.session_state["wall_last"] = (district, n, page)
     except DatabaseBusyError:
         # an import held the file past the wait: keep the last screen rather than blank it
