@@ -66,15 +66,23 @@ def test_wall_fits_the_screen_offline(wall_db, width, height, min_font, today):
         assert rec.unexpected_errors() == [], rec.unexpected_errors()[:5]
 
 
-def test_wall_rotates_between_views(wall_db):
-    with running_app(wall_db) as base, browser_page() as (page, rec):
+@pytest.mark.parametrize("width,height", [(1920, 1080), (3840, 2160)])
+def test_wall_rotates_between_views(wall_db, width, height):
+    with running_app(wall_db) as base, browser_page(width, height) as (page, rec):
         page.goto(f"{base}/wall?rotate=2&refresh=2")
         wait_ready(page, HEADING, TILE)
         # KPIs + map first, then rankings + lists (no tiles), then back
         page.wait_for_function("() => document.querySelectorAll('.wall-tile').length === 0 "
                                "&& document.querySelectorAll('.wall-table').length >= 3",
                                timeout=30_000)
-        screenshot(page, "wall-rotate-lists")
+        page.wait_for_timeout(300)
+        size = page.evaluate("""() => ({sh: document.documentElement.scrollHeight,
+            sw: document.documentElement.scrollWidth, ih: innerHeight, iw: innerWidth,
+            bottom: Math.max(...[...document.querySelectorAll('.wall-box')]
+                                 .map(e => e.getBoundingClientRect().bottom))})""")
+        assert size["sh"] <= size["ih"] and size["sw"] <= size["iw"], size
+        assert size["bottom"] <= size["ih"], size
+        screenshot(page, f"wall-rotate-lists-{width}x{height}")
         page.wait_for_function("() => document.querySelectorAll('.wall-tile').length === 7",
                                timeout=30_000)
         assert rec.outside() == [] and rec.dialogs == []
@@ -88,7 +96,12 @@ def test_refresh_cycles_keep_memory_bounded(wall_db):
         wait_ready(page, HEADING, TILE)
         page.wait_for_timeout(3000)
         start = server.memory_info().rss
-        page.wait_for_timeout(20_000)  # about 20 refresh cycles
+        faded = set()
+        for _ in range(40):  # about 20 refresh cycles; nothing fades while one runs
+            faded.add(page.evaluate("""() => Math.min(1, ...[...document.querySelectorAll(
+                '[data-stale="true"]')].map(e => +getComputedStyle(e).opacity))"""))
+            page.wait_for_timeout(500)
+        assert faded == {1}, faded
         grown = server.memory_info().rss - start
         assert grown < 300 * 2**20, f"RSS grew {grown / 2**20:.0f} MB in 20 refreshes"
         assert not page.locator("[data-testid='stException']").count()

@@ -29,7 +29,19 @@ MAX_MAP_CELLS = 6000
 MIX_ROWS = 8
 ROLL_VISIBLE = 10  # rows of the rolling list of overdue cases on screen at once
 ROLL_SECONDS = 3  # seconds each row takes to pass
-ROLL_ROW_VW = 1.5  # the rolling rows' height, in vw (CSS below)
+ROLL_ROW_VW = 1.5  # the rolling rows' height, in vw
+#: The rankings-and-lists view of a rotation has the whole screen: larger type, more rows.
+LISTS_ROLL_VISIBLE = 16
+LISTS_ROW_VW = 2.6
+LISTS_CSS = """
+<style>
+.wall-table {font-size: clamp(18px, 1.35vw, 52px) !important;}
+.wall-table td, .wall-table th {padding: 0.35vw 0.4vw !important;}
+.wall-roll td {padding-top: 0 !important; padding-bottom: 0 !important;}
+.wall-box h3 {font-size: clamp(20px, 1.5vw, 58px) !important;}
+.wall-bars {font-size: clamp(18px, 1.35vw, 52px); row-gap: 0.6vw;}
+</style>
+"""
 DEFAULT_REFRESH = 60
 
 #: Static CSS only (no data): dark theme, no toolbar / header / sidebar, compact tiles.
@@ -41,6 +53,8 @@ CSS = """
 .stApp, [data-testid="stAppViewContainer"], [data-testid="stMain"] {
   background: #0b1220 !important; color: #e6edf7 !important;}
 html, body {overflow: hidden !important;}
+/* no fading while a refresh runs: the screen changes only when the new numbers arrive */
+[data-stale="true"], [data-stale="true"] * {opacity: 1 !important; transition: none !important;}
 .block-container, [data-testid="stMainBlockContainer"] {
   padding: 0.6rem 1.2rem 0 1.2rem !important; max-width: 100% !important;}
 [data-testid="stVerticalBlock"] {gap: 0.5rem;}
@@ -85,7 +99,7 @@ html, body {overflow: hidden !important;}
 .wall-fixed {table-layout: fixed;}
 .wall-roll {overflow: hidden;}
 .wall-table {margin: 0 !important;}
-.wall-roll td {height: 1.5vw; line-height: 1.5vw; padding-top: 0 !important;
+.wall-roll td {height: var(--row); line-height: var(--row); padding-top: 0 !important;
   padding-bottom: 0 !important;}
 .wall-roll table, .wall-roll tr, .wall-roll td {border: 0 !important;}
 .wall-roll tr:nth-child(even) td {background: #172a4a;}
@@ -230,7 +244,8 @@ def _table(title: str, df: pd.DataFrame, columns: dict[str, str]) -> str:
 
 
 def _rolling_table(title: str, df: pd.DataFrame, columns: dict[str, str],
-                   visible: int = ROLL_VISIBLE, seconds_per_row: float = ROLL_SECONDS) -> str:
+                   visible: int = ROLL_VISIBLE, seconds_per_row: float = ROLL_SECONDS,
+                   row_vw: float = ROLL_ROW_VW) -> str:
     """A table showing ``visible`` rows at a time that scrolls through all of ``df`` and
     starts over (滚动列表), in CSS alone; a plain table when everything fits."""
     if len(df) <= visible:
@@ -242,7 +257,7 @@ def _rolling_table(title: str, df: pd.DataFrame, columns: dict[str, str],
                    for _, r in df.iterrows())
     return (f'<div class="wall-box"><h3>{html.escape(title)}</h3>'
             f'<table class="wall-table wall-fixed">{cols}<thead><tr>{head}</tr></thead></table>'
-            f'<div class="wall-roll" style="height:{visible * ROLL_ROW_VW:.2f}vw">'
+            f'<div class="wall-roll" style="height:{visible * row_vw:.2f}vw;--row:{row_vw}vw">'
             f'<table class="wall-table wall-fixed wall-roll-body" data-testid="wall-roll" '
             f'style="animation-duration:{len(df) * seconds_per_row:.0f}s">{cols}'
             f"<tbody>{rows}{rows}</tbody></table></div></div>")
@@ -283,10 +298,11 @@ def _rankings(n, view: str) -> None:
                    {"jurisdiction": unit, "overdue": tr("超期件数", "Overdue")})
     newest = n.newest_overdue.assign(
         hours=n.newest_overdue["hours_overdue"].map(lambda h: f"{h:.1f}"))
+    big = {} if view == "all" else {"visible": LISTS_ROLL_VISIBLE, "row_vw": LISTS_ROW_VW}
     cases = _rolling_table(tr("最新超期案件", "Newest overdue cases"), newest,
-                   {"received_at": tr("受理时间", "Received"),
-                    "category": tr("类别", "Category"), "street": tr("街道", "Street"),
-                    "hours": tr("超期(小时)", "Hours overdue")})
+                           {"received_at": tr("受理时间", "Received"),
+                            "category": tr("类别", "Category"), "street": tr("街道", "Street"),
+                            "hours": tr("超期(小时)", "Hours overdue")}, **big)
     if view == "all":
         c1, c2 = st.columns(2, gap="small")
         with c1:
@@ -295,6 +311,7 @@ def _rankings(n, view: str) -> None:
             st.markdown(units + _mix(n), unsafe_allow_html=True)
         st.markdown(cases, unsafe_allow_html=True)
     else:
+        st.markdown(LISTS_CSS, unsafe_allow_html=True)  # static CSS, no data
         c1, c2, c3 = st.columns([4, 3, 5], gap="small")
         with c1:
             st.markdown(hot, unsafe_allow_html=True)
