@@ -62,7 +62,7 @@ def main() -> None:
     with running_app(db, today=today) as base, browser_page() as (page, rec):
         server = _server(base)
         page.goto(f"{base}/wall?refresh=1")
-        wait_ready(page, "城市网格化管理指挥大屏", "[data-testid='wall-tile']")
+        wait_ready(page, "城市网格化管理指挥大屏", "[data-testid='wall-tile']", idle=False)
         rss0 = server.memory_info().rss
         t0 = time.monotonic()
         run0 = _run(page)

@@ -139,13 +139,19 @@ def browser_page(width: int = 1920, height: int = 1080):
 
 
 def wait_ready(page, heading: str, selector: str | None = None,
-               timeout_ms: int = 60_000) -> float:
+               timeout_ms: int = 60_000, idle: bool = True) -> float:
     """Wait until the page shows ``heading`` (and ``selector``, when given) and Streamlit has
-    been idle (no running indicator) for half a second; returns the seconds it took."""
+    been idle (no running indicator) for half a second; returns the seconds it took.
+
+    ``idle=False`` skips the idle wait, for a page that refreshes itself every second or
+    two (the wall with ``?refresh=1``) and so may never be idle for long on a busy machine.
+    """
     t0 = time.monotonic()
     page.get_by_role("heading", name=heading).first.wait_for(timeout=timeout_ms)
     if selector:
         page.locator(selector).first.wait_for(timeout=timeout_ms)
+    if not idle:
+        return time.monotonic() - t0
     quiet_since = None
     while time.monotonic() - t0 < timeout_ms / 1000:
         running = page.locator("[data-testid='stStatusWidget']").count() > 0

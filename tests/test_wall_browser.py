@@ -70,7 +70,7 @@ def test_wall_fits_the_screen_offline(wall_db, width, height, min_font, today):
 def test_wall_rotates_between_views(wall_db, width, height):
     with running_app(wall_db) as base, browser_page(width, height) as (page, rec):
         page.goto(f"{base}/wall?rotate=2&refresh=2")
-        wait_ready(page, HEADING, TILE)
+        wait_ready(page, HEADING, TILE, idle=False)
         # KPIs + map first, then rankings + lists (no tiles), then back
         page.wait_for_function("() => document.querySelectorAll('.wall-tile').length === 0 "
                                "&& document.querySelectorAll('.wall-table').length >= 3",
@@ -93,7 +93,7 @@ def test_refresh_cycles_keep_memory_bounded(wall_db):
     with running_app(wall_db) as base, browser_page() as (page, rec):
         server = _server_process(psutil, base)
         page.goto(f"{base}/wall?refresh=1")
-        wait_ready(page, HEADING, TILE)
+        wait_ready(page, HEADING, TILE, idle=False)
         page.wait_for_timeout(3000)
         start = server.memory_info().rss
         faded = set()
@@ -119,7 +119,7 @@ def test_an_import_shows_at_the_next_refresh(wall_db, tmp_path):
     labels = ("今日受理", "本周受理", "未结案", "超期未结")
     with running_app(db, today="2026-11-22") as base, browser_page() as (page, rec):
         page.goto(f"{base}/wall?refresh=2")
-        wait_ready(page, HEADING, TILE)
+        wait_ready(page, HEADING, TILE, idle=False)
         before = {k: _tile(page, k) for k in labels}
         page.evaluate("() => { window.__sameDocument = true; }")
         rows = [{"工单编号": f"WALL{i}", "受理时间": "2026-11-22 10:00", "问题大类": "市容环境",
