@@ -123,6 +123,21 @@ def _backlog_row(conn, now: dt.datetime, start: dt.datetime, district: str | Non
             "on_time_rate": None if pd.isna(rate) else float(rate)}
 
 
+class WallError(ValueError):
+    """The wall cannot be drawn as asked (an unknown district)."""
+
+
+def check_district(conn: duckdb.DuckDBPyConnection, district: str) -> None:
+    """Raise :class:`WallError` naming the loaded districts when ``district`` is neither the
+    name nor the id of one of them."""
+    rows = conn.execute("SELECT jurisdiction_id, name FROM jurisdictions "
+                        "WHERE level = 'district' ORDER BY jurisdiction_id").fetchall()
+    if any(district in (jid, name) for jid, name in rows):
+        return
+    names = "、".join(name for _, name in rows) or "（未导入区县边界）"
+    raise WallError(f"未知区县“{district}”：网址参数 district 应为以下之一：{names}")
+
+
 def wall_numbers(conn: duckdb.DuckDBPyConnection, now: dt.datetime, district: str | None,
                  settings: Mapping | None = None) -> WallNumbers:
     """Everything the wall shows, as of ``now``, for the city or ``district`` (name or id).
@@ -132,6 +147,8 @@ def wall_numbers(conn: duckdb.DuckDBPyConnection, now: dt.datetime, district: st
     app's 当日24时 and the weekly briefing do. Counts are of received_at in [start, T).
     """
     district = district or None
+    if district:
+        check_district(conn, district)
     today = (now - dt.timedelta(microseconds=1)).date()
     day0 = dt.datetime.combine(today, dt.time())
     monday = day0 - dt.timedelta(days=today.weekday())

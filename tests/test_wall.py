@@ -204,3 +204,38 @@ def test_category_mix_keeps_the_total():
     assert rows["category"].tolist() == list("abcdefg") + ["其他"]
     assert rows["count"].sum() == mix["count"].sum() and rows["count"].iloc[-1] == 3 + 2 + 1
     assert mix_rows(mix.head(8), top=8)["category"].tolist() == list("abcdefgh")
+
+
+def test_unknown_district_is_named_with_the_choices(city, monkeypatch):
+    from streamlit.testing.v1 import AppTest
+
+    tmp, db = city
+    script = tmp / "wall_page.py"
+    script.write_text(SCRIPT, encoding="utf-8")
+    monkeypatch.setenv("GRID_DB", str(db))
+    monkeypatch.setenv("GRID_TODAY", "2026-11-22")
+    at = AppTest.from_file(str(script), default_timeout=180)
+    at.query_params["district"] = "不存在区"
+    at.run()
+    assert not at.exception
+    errors = " ".join(e.value for e in at.error)
+    assert "未知区县“不存在区”" in errors and "青秀区" in errors
+    assert not any('class="wall-tiles"' in m.value for m in at.markdown)  # no zeros shown
+
+
+def test_a_busy_database_keeps_the_last_screen_and_says_so(city, monkeypatch):
+    import views.wall as wall_view
+    from store.database import DatabaseBusyError
+
+    at = _app(city, monkeypatch, stale_minutes=100_000)
+    first = _tiles(at)
+
+    def busy(*args, **kwargs):
+        raise DatabaseBusyError("another import is writing grid.duckdb; waited 10 s")
+
+    monkeypatch.setattr(wall_view, "_numbers", busy)
+    at.run()
+    assert not at.exception and not at.error
+    assert _tiles(at) == first
+    header = next(m.value for m in at.markdown if 'class="wall-title"' in m.value)
+    assert "数据库忙，显示的是 11-22 24:00 的数据" in header

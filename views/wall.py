@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from analytics.wall import WallNumbers, arrow, is_stale, wall_numbers
+from analytics.wall import WallError, WallNumbers, arrow, is_stale, wall_numbers
 from store.database import DatabaseBusyError, read_connection
 from ui import webmap
 from ui.common import current_settings, db_file, db_version, guard, language, today, tr
@@ -346,14 +346,20 @@ def _mix(n) -> str:
             f'data-testid="wall-mix">{cells}</div></div>')
 
 
-def _header(n, district: str | None, stale_minutes: float, run: int) -> None:
+def _header(n, district: str | None, stale_minutes: float, run: int, now: dt.datetime,
+            held: bool = False) -> None:
     """Title, and at the right the time the data is as of; when that is older than
-    ``stale_minutes``, a red warning in its place (same line: nothing moves down)."""
+    ``stale_minutes`` at ``now``, a red warning in its place (same line: nothing moves
+    down). ``held``: the numbers are an earlier refresh's (the database was busy)."""
     title = tr("城市网格化管理指挥大屏", "City grid management wall")
     if district:
         title += f" · {district}"
     as_of = _e(n.data_as_of)
-    if is_stale(n.data_as_of, n.now, stale_minutes):
+    if held:
+        right = ('<span class="wall-stale" data-testid="wall-stale">' + html.escape(tr(
+            "数据库忙，显示的是 ", "Database busy: showing the numbers of "))
+            + _clock(n.now) + html.escape(tr(" 的数据", "")) + "</span>")
+    elif is_stale(n.data_as_of, now, stale_minutes):
         m = f"{stale_minutes:g}"
         right = ('<span class="wall-stale" data-testid="wall-stale">' + html.escape(tr(
             f"数据已超过 {m} 分钟未更新（数据截至 ", f"Data more than {m} minutes old (as of "))
@@ -375,13 +381,19 @@ def _body(district: str | None, view: str, refresh: int, run: int) -> None:
                                 slot)
         n = WallNumbers(**values)
         st.session_state["wall_last"] = (district, n, page)
+        held = False
+    except WallError as exc:  # an unknown ?district=: say which ones there are
+        st.error(str(exc))
+        return
     except DatabaseBusyError:
-        # an import held the file past the wait: keep the last screen rather than blank it
+        # an import held the file past the wait: keep the last screen rather than blank it,
+        # and say so in the header
         last = st.session_state.get("wall_last")
         if last is None or last[0] != district:
             raise
         _, n, page = last
-    _header(n, district, settings["wall.stale_minutes"], run)
+        held = True
+    _header(n, district, settings["wall.stale_minutes"], run, now, held)
     if view in ("all", "kpis"):
         _kpis(n)
     if view == "all":
