@@ -181,23 +181,28 @@ def test_district_parameter_filters(city, monkeypatch):
 
 def test_untrusted_text_is_escaped_in_the_wall_html():
     """Category and street names come from imported files: they reach the page as text."""
-    from analytics.wall import WallNumbers
-    from views.wall import _legend, _mix, _table
+    from ui.wall_html import header_html, legend_html, mix_bars, rolling_table, table_html
 
     evil = '<img src=x onerror="alert(1)">'
-    html_table = _table("t", pd.DataFrame({"street": [evil], "count": [3]}),
-                        {"street": "街道", "count": "件数"})
+    df = pd.DataFrame({"street": [evil] * 12, "count": range(12)})
+    cols = {"street": "街道", "count": "件数"}
+    html_table = table_html("t", df, cols)
+    html_roll = rolling_table("t", df, cols, visible=10)
     mix = pd.DataFrame({"category": [evil, "b"], "count": [5, 2]})
-    n = WallNumbers(**{f: None for f in WallNumbers.__dataclass_fields__} | {"category_mix": mix})
-    html_mix = _mix(n)
-    html_legend = _legend([("#d62f27", evil)], "zh")
-    for text in (html_table, html_mix, html_legend):
+    html_mix = mix_bars(mix)
+    html_legend = legend_html([("#d62f27", evil)], "zh")
+    html_head = header_html(evil, 3, data_as_of=None, last_import_at=None,
+                            refreshed=dt.datetime(2026, 11, 23))
+    for text in (html_table, html_roll, html_mix, html_legend, html_head):
         assert "<img" not in text and "&lt;img src=x onerror=&quot;alert(1)&quot;&gt;" in text
+    # the rolling list holds every row twice and scrolls 3 s per row
+    assert html_roll.count("<tr><td>") == 24 and "animation-duration:36s" in html_roll
+    assert "11-22 24:00" in html_head
     assert 'style="width:100.0%"' in html_mix and 'style="width:40.0%"' in html_mix
 
 
 def test_category_mix_keeps_the_total():
-    from views.wall import mix_rows
+    from ui.wall_html import mix_rows
 
     mix = pd.DataFrame({"category": list("abcdefghij"), "count": range(10, 0, -1)})
     rows = mix_rows(mix, top=8)
