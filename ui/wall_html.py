@@ -106,7 +106,7 @@ MAP_CSS = """<style>
 .leaflet-control-zoom {display: none !important;}
 .leaflet-control-scale-line {font-size: clamp(11px, 1vw, 28px) !important;}
 .wall-legend {position: fixed; right: 0.8vw; top: 0.8vw; z-index: 1000;
-  background: rgba(11, 18, 32, 0.85); color: #e6edf7; border-radius: 6px;
+  background: rgba(11, 18, 32, 0.94); color: #e6edf7; border-radius: 6px;
   padding: 0.5vw 0.8vw; font: clamp(14px, 1.6vw, 44px)/1.45 sans-serif;}
 .wall-legend i {display: inline-block; width: 1.1em; height: 0.8em; margin-right: 0.4em;
   vertical-align: -0.05em; border: 1px solid rgba(255, 255, 255, 0.4);}

@@ -75,12 +75,15 @@ def _map_page(n, outlines: pd.DataFrame, fringe: pd.DataFrame, settings, lang: s
             ["_s", "count"], ascending=False).head(MAX_MAP_CELLS).drop(columns="_s")
     cells = cells.assign(value=cells["gi_bin"].astype(float))
     basemap = webmap.basemap_spec(settings["map.basemap"], settings["map.tianditu_key"])
+    # every significant cell in view, no more: a district's rural hinterland would leave
+    # its hot cells a few pixels wide; else where the records are; else the outlines
+    shapes = outlines
     if n.district:
         shapes = outlines[(outlines["name"] == n.district)
                           | (outlines["jurisdiction_id"] == n.district)]
-        bounds = webmap.bounds_of(shapes) if len(shapes) else webmap.core_bounds(cells)
-    else:  # where the records are (the city's core), as the situation map opens
-        bounds = webmap.core_bounds(cells) or webmap.bounds_of(outlines)
+    significant = cells[cells["gi_bin"] != 0]
+    bounds = ((webmap.bounds_of(cells=significant) if len(significant) else None)
+              or webmap.core_bounds(cells) or webmap.bounds_of(shapes))
     m, legend = webmap.build_map(cells, "gi_bin", basemap=basemap, lang=lang,
                                  districts=outlines if len(outlines) else None,
                                  fringe=fringe if len(fringe) else None, res=9, bounds=bounds)
