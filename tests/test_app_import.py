@@ -246,3 +246,24 @@ def test_upload_folder_is_taken_out_of_messages():
 def test_field_hints_name_a_chinese_header_and_mark_required_fields():
     assert page.field_hint("complaints", "complaint_id") == "complaint_id（工单编号） *"
     assert page.field_hint("complaints", "lon") == "lon（经度）"
+
+
+def test_old_upload_folders_are_swept(tmp_path):
+    """Upload folders of sessions gone for hours are removed; fresh ones and others stay."""
+    import os
+    import time
+
+    now = time.time()
+    old, fresh = tmp_path / "grid-upload-old", tmp_path / "grid-upload-fresh"
+    other = tmp_path / "something-else"
+    for folder in (old, fresh, other):
+        (folder / "abc").mkdir(parents=True)
+        (folder / "abc" / "complaints.csv").write_text("x", encoding="utf-8")
+    for folder in (old, other):
+        for p in [folder, *folder.rglob("*")]:
+            os.utime(p, (now - 7 * 3600, now - 7 * 3600))
+    # a fresh file deep inside keeps its folder, however old the folder itself is
+    os.utime(fresh, (now - 7 * 3600, now - 7 * 3600))
+    removed = page.sweep_old_uploads(tmp_path, max_age_s=6 * 3600, now=now)
+    assert removed == [old]
+    assert not old.exists() and fresh.exists() and other.exists()

@@ -12,6 +12,7 @@ import re
 import shutil
 import sys
 import tempfile
+import time
 import traceback
 from collections.abc import Callable
 from pathlib import Path
@@ -165,12 +166,39 @@ def _attempt(fn: Callable[[], Any]) -> Any:
         return None
 
 
+#: Upload folders of sessions untouched for this long are removed (their files were
+#: citizens' complaints: they should not linger in /tmp after the session has gone).
+UPLOAD_MAX_AGE_S = 6 * 3600
+
+
+def sweep_old_uploads(base: str | Path | None = None, max_age_s: float = UPLOAD_MAX_AGE_S,
+                      now: float | None = None) -> list[Path]:
+    """Remove ``grid-upload-*`` folders in ``base`` (the temporary folder) whose newest
+    content is older than ``max_age_s`` seconds; returns the removed folders."""
+    base = Path(base or tempfile.gettempdir())
+    now = time.time() if now is None else now
+    removed = []
+    for folder in base.glob("grid-upload-*"):
+        if not folder.is_dir():
+            continue
+        try:
+            newest = max([folder.stat().st_mtime]
+                         + [p.stat().st_mtime for p in folder.rglob("*")])
+        except OSError:  # removed meanwhile by another session's sweep
+            continue
+        if now - newest > max_age_s:
+            shutil.rmtree(folder, ignore_errors=True)
+            removed.append(folder)
+    return removed
+
+
 def _save_upload(upload) -> Path:
     """The uploaded file written to this session's temporary folder, under its own name."""
     data = upload.getvalue()
     digest = hashlib.sha256(data).hexdigest()[:16]
     root = st.session_state.get("imp_tmpdir")
     if not root or not Path(root).is_dir():
+        sweep_old_uploads()
         root = tempfile.mkdtemp(prefix="grid-upload-")
         st.session_state["imp_tmpdir"] = root
     folder = Path(root) / digest
