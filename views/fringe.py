@@ -21,6 +21,7 @@ from analytics.studyarea import RESOLUTIONS, StudyAreaError
 from store.database import read_connection
 from ui.common import db_file, db_version, guard, period_filter, tr
 from ui.downloads import to_xlsx_bytes
+from ui.notes import note_text
 from views.backlog import md_escape
 
 FRINGE = "fringe"
@@ -108,7 +109,7 @@ def _focus(start: dt.date, end: dt.date, res: int, source: str, kind: str,
                 help=tr("若问题均匀分布，热点落在区内的占比应接近这个比例",
                         "The share of hot cells it would hold by chance"))
     if note:
-        st.caption(note)
+        st.caption(note_text(note))
     st.dataframe(_summary_table(row), hide_index=True, key="fringe_summary",
                  column_config={tr("区内", "Inside"): st.column_config.NumberColumn(
                                     format="%.2f"),

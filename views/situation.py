@@ -44,6 +44,7 @@ from ui.common import (
     period_filter,
     tr,
 )
+from ui.notes import note_text
 
 MAP_KEY = "situation_map"
 MAP_HEIGHT = 640
@@ -428,7 +429,7 @@ def _body() -> None:
                       f"{fit.total:,} cells in the area; to keep the map light only cells with "
                       "records or a significant pattern are drawn."))
     if data["note"]:
-        st.caption(tr("说明：", "Note: ") + md_text(data["note"]))
+        st.caption(tr("说明：", "Note: ") + md_text(note_text(data["note"])))
     if f["mode"] == "emerging":
         st.caption(tr(f"时空热点模式：截至 {p.end} 所在周的 12 个 ISO 周。",
                       f"Emerging patterns: the 12 ISO weeks ending with the week of {p.end}."))
