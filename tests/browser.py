@@ -170,3 +170,21 @@ def screenshot(page, name: str) -> Path:
     path = SHOTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+def ingest_open_cases(db: Path, folder: Path, n: int, prefix: str) -> str:
+    """``python cli.py ingest complaints`` of ``n`` open 市容环境 cases received 2026-11-22
+    10:00, due 12:00 (so overdue by that evening), as a separate process, the way a city's
+    import runs beside the app; returns its standard output."""
+    import pandas as pd
+
+    rows = [{"工单编号": f"{prefix}{i}", "受理时间": "2026-11-22 10:00", "问题大类": "市容环境",
+             "经度": 108.33, "纬度": 22.83, "处置时限": "2026-11-22 12:00",
+             "处理状态": "处置中"} for i in range(n)]
+    path = Path(folder) / f"{prefix}.csv"
+    pd.DataFrame(rows).to_csv(path, index=False)
+    r = subprocess.run([sys.executable, str(ROOT / "cli.py"), "--db", str(db), "ingest",
+                        "complaints", str(path), "--crs", "wgs84"],
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0 and f"inserted={n}" in r.stdout, r.stdout + r.stderr
+    return r.stdout

@@ -7,14 +7,18 @@ build/screenshots/ for a person to look at.
 
 import datetime as dt
 import shutil
-import subprocess
-import sys
 
 import pandas as pd
 import pytest
 
-from tests.browser import browser_available, browser_page, running_app, screenshot, wait_ready
-from tests.conftest import ROOT
+from tests.browser import (
+    browser_available,
+    browser_page,
+    ingest_open_cases,
+    running_app,
+    screenshot,
+    wait_ready,
+)
 
 pytestmark = pytest.mark.skipif(browser_available() is not None,
                                 reason=browser_available() or "")
@@ -88,15 +92,7 @@ def test_an_import_lands_while_the_app_is_open(app_db, tmp_path):
         page.goto(f"{base}/backlog")
         wait_ready(page, "积案督办", METRIC)
         before = _metric(page, "未结案")
-        rows = [{"工单编号": f"NEW{i}", "受理时间": "2026-11-22 10:00", "问题大类": "市容环境",
-                 "经度": 108.33, "纬度": 22.83, "处置时限": "2026-11-22 12:00",
-                 "处理状态": "处置中"} for i in range(50)]
-        pd.DataFrame(rows).to_csv(tmp_path / "new.csv", index=False)
-        r = subprocess.run([sys.executable, str(ROOT / "cli.py"), "--db", str(app_db), "ingest",
-                            "complaints", str(tmp_path / "new.csv"), "--crs", "wgs84"],
-                           capture_output=True, text=True, timeout=300)
-        assert r.returncode == 0, r.stderr
-        assert "inserted=50" in r.stdout
+        ingest_open_cases(app_db, tmp_path, 50, "NEW")
         page.reload()
         wait_ready(page, "积案督办", METRIC)
         assert not page.locator("[data-testid='stException']").count()

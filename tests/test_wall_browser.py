@@ -6,14 +6,17 @@ Screenshots go to build/screenshots/."""
 from __future__ import annotations
 
 import shutil
-import subprocess
-import sys
 
-import pandas as pd
 import pytest
 
-from tests.browser import browser_available, browser_page, running_app, screenshot, wait_ready
-from tests.conftest import ROOT
+from tests.browser import (
+    browser_available,
+    browser_page,
+    ingest_open_cases,
+    running_app,
+    screenshot,
+    wait_ready,
+)
 
 pytestmark = pytest.mark.skipif(browser_available() is not None,
                                 reason=browser_available() or "")
@@ -122,14 +125,7 @@ def test_an_import_shows_at_the_next_refresh(wall_db, tmp_path):
         wait_ready(page, HEADING, TILE, idle=False)
         before = {k: _tile(page, k) for k in labels}
         page.evaluate("() => { window.__sameDocument = true; }")
-        rows = [{"工单编号": f"WALL{i}", "受理时间": "2026-11-22 10:00", "问题大类": "市容环境",
-                 "经度": 108.33, "纬度": 22.83, "处置时限": "2026-11-22 12:00",
-                 "处理状态": "处置中"} for i in range(40)]
-        pd.DataFrame(rows).to_csv(tmp_path / "new.csv", index=False)
-        r = subprocess.run([sys.executable, str(ROOT / "cli.py"), "--db", str(db), "ingest",
-                            "complaints", str(tmp_path / "new.csv"), "--crs", "wgs84"],
-                           capture_output=True, text=True, timeout=300)
-        assert r.returncode == 0 and "inserted=40" in r.stdout, r.stdout + r.stderr
+        ingest_open_cases(db, tmp_path, 40, "WALL")
         page.wait_for_function(
             "n => [...document.querySelectorAll('[data-testid=wall-tile]')].some(t => "
             "t.innerText.includes('今日受理') && t.querySelector('.wall-figure').innerText"
