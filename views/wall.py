@@ -27,6 +27,7 @@ MAP_HEIGHT = 640  # px before the wall's CSS sizes the frame to the screen
 MAX_MAP_CELLS = 6000
 DEFAULT_REFRESH = 60
 
+
 def now_local(refresh: int) -> tuple[dt.datetime, int]:
     """(now, refresh slot). The numbers are read afresh once per slot of ``refresh``
     seconds, as of the slot's start; with GRID_TODAY pinned, as of that day's end (the
@@ -59,8 +60,12 @@ def _numbers(path: str, version, now: dt.datetime, district: str | None, setting
                                 "WHERE level = 'district' ORDER BY jurisdiction_id").df()
         fringe = conn.execute("SELECT zone_id, name, geometry FROM zones WHERE kind = 'fringe' "
                               "ORDER BY zone_id").df()
-    # plain values in the cache: nothing in it depends on a class of this process's modules
-    return n.as_dict(), _map_page(n, outlines, fringe, settings, lang)
+    page = _map_page(n, outlines, fringe, settings, lang)
+    # plain values in the cache: nothing in it depends on a class of this process's modules;
+    # not the study area's cells (tens of thousands of rows): the map page holds what it needs
+    values = n.as_dict()
+    values.pop("hot_cells_all")
+    return values, page
 
 
 def _map_page(n, outlines: pd.DataFrame, fringe: pd.DataFrame, settings, lang: str
@@ -94,17 +99,18 @@ def _map_page(n, outlines: pd.DataFrame, fringe: pd.DataFrame, settings, lang: s
 def _kpis(n) -> None:
     tiles = [
         wh.tile(tr("今日受理", "Complaints today"), f"{n.complaints_today:,}",
-              n.complaints_today, n.complaints_today_last_week),
+                n.complaints_today, n.complaints_today_last_week),
         wh.tile(tr("本周受理", "This week"), f"{n.complaints_week:,}",
-              n.complaints_week, n.complaints_week_last_week),
+                n.complaints_week, n.complaints_week_last_week),
         wh.tile(tr("未结案", "Open"), f"{n.open:,}", n.open, n.open_last_week),
         wh.tile(tr("超期未结", "Overdue"), f"{n.overdue:,}", n.overdue, n.overdue_last_week),
         wh.tile(tr("按期结案率", "On-time rate"), wh.rate(n.on_time_rate), n.on_time_rate,
-              n.on_time_rate_last_week, wh.rate(n.on_time_rate_last_week), higher_is_bad=False),
+                n.on_time_rate_last_week, wh.rate(n.on_time_rate_last_week),
+                higher_is_bad=False),
         wh.tile(tr("热点网格", "Hot cells"), f"{n.hot_cells:,}", n.hot_cells,
-              n.hot_cells_last_week),
+                n.hot_cells_last_week),
         wh.tile(tr("城乡结合部热点", "Fringe hot cells"), f"{n.hot_cells_fringe:,}",
-              n.hot_cells_fringe, n.hot_cells_fringe_last_week),
+                n.hot_cells_fringe, n.hot_cells_fringe_last_week),
     ]
     st.markdown(f'<div class="wall-tiles">{"".join(tiles)}</div>', unsafe_allow_html=True)
 
@@ -121,17 +127,18 @@ def _rankings(n, view: str) -> None:
     unit = tr("街道", "Street") if n.district else tr("区县", "District")
     hot = wh.table_html(tr("热点网格 TOP10（近7天）", "Top 10 hot cells (7 days)"),
                         n.top_hotspots,
-                 {"district": tr("区县", "District"), "street": tr("街道", "Street"),
-                  "count": tr("件数", "Count")})
+                        {"district": tr("区县", "District"), "street": tr("街道", "Street"),
+                         "count": tr("件数", "Count")})
     units = wh.table_html(tr("超期未结最多 TOP5", "Most overdue, top 5"), n.overdue_units,
-                   {"jurisdiction": unit, "overdue": tr("超期件数", "Overdue")})
+                          {"jurisdiction": unit, "overdue": tr("超期件数", "Overdue")})
     newest = n.newest_overdue.assign(
         hours=n.newest_overdue["hours_overdue"].map(lambda h: f"{h:.1f}"))
     big = {} if view == "all" else {"visible": wh.LISTS_ROLL_VISIBLE, "row_vw": wh.LISTS_ROW_VW}
     cases = wh.rolling_table(tr("最新超期案件", "Newest overdue cases"), newest,
-                           {"received_at": tr("受理时间", "Received"),
-                            "category": tr("类别", "Category"), "street": tr("街道", "Street"),
-                            "hours": tr("超期(小时)", "Hours overdue")}, **big)
+                             {"received_at": tr("受理时间", "Received"),
+                              "category": tr("类别", "Category"),
+                              "street": tr("街道", "Street"),
+                              "hours": tr("超期(小时)", "Hours overdue")}, **big)
     if view == "all":
         c1, c2 = st.columns(2, gap="small")
         with c1:
