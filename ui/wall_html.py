@@ -30,7 +30,7 @@ LISTS_CSS = """
 .wall-table td, .wall-table th {padding: 0.35vw 0.4vw !important;}
 .wall-roll td {padding-top: 0 !important; padding-bottom: 0 !important;}
 .wall-box h3 {font-size: clamp(20px, 1.5vw, 58px) !important;}
-.wall-bars {font-size: clamp(18px, 1.35vw, 52px); row-gap: 0.6vw;}
+.wall-bars, .wall-box .wall-label {font-size: clamp(18px, 1.35vw, 52px); row-gap: 0.6vw;}
 </style>
 """
 #: Static CSS only (no data): dark theme, no toolbar / header / sidebar, compact tiles.
