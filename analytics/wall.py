@@ -14,6 +14,11 @@ or one district:
   and the thirty newest overdue cases (:func:`analytics.cases.overdue_cases`);
 * the category mix of this week's complaints;
 * ``data_as_of`` = max(received_at) of complaints and the last import's finished_at.
+
+No statistic is computed here: the hot cells are :func:`analytics.hotspots.compute_hotspots`
+(Getis–Ord Gi*, Ord & Getis 1995, with Benjamini–Hochberg false-discovery-rate bins), the
+backlog figures :func:`analytics.backlog.compute_backlog`, so the wall, the staff app and
+the weekly briefing cannot drift apart (tests/test_wall_equal.py).
 """
 
 from __future__ import annotations
