@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from analytics.briefing import Briefing, summary_text, weekly_briefing
-from ui.downloads import HEADERS_ZH, _text_width, is_percent_column
+from ui.downloads import HEADERS_ZH, is_percent_column, write_frame
 
 EXTRA_HEADERS = {
     "main_categories": "主要问题类别", "count_last_week": "上周件数", "change": "较上周变化",
@@ -121,45 +121,10 @@ def write_xlsx(b: Briefing, path: str | Path) -> Path:
             ws.write_string(1, 0, "本周无数据" if not b.has_data else "（无）")
             if df is None or not len(df.columns):
                 continue
-        headers = [HEADERS.get(str(c), str(c)) for c in df.columns]
-        widths = [_text_width(h) + 2 for h in headers]
-        head_row = 2
-        for j, h in enumerate(headers):
-            ws.write_string(head_row, j, h, f_head)
-        for j, col in enumerate(df.columns):
-            s = df[col]
-            first = head_row + 1
-            if pd.api.types.is_datetime64_any_dtype(s.dtype):
-                for i, v in enumerate(s.tolist()):
-                    if not pd.isna(v):
-                        ws.write_datetime(first + i, j, pd.Timestamp(v).to_pydatetime(), f_date)
-                widths[j] = max(widths[j], 18)
-            elif pd.api.types.is_bool_dtype(s.dtype):
-                for i, v in enumerate(s.tolist()):
-                    ws.write_string(first + i, j, "是" if v else "否")
-            elif pd.api.types.is_numeric_dtype(s.dtype):
-                pct = is_percent_column(col)
-                is_float = pd.api.types.is_float_dtype(s.dtype)
-                fmt = f_pct if pct else (f_float if is_float else
-                                         (f_sint if col == "change" else f_int))
-                for i, v in enumerate(s.tolist()):
-                    if v is None or pd.isna(v) or (isinstance(v, float) and math.isinf(v)):
-                        continue
-                    ws.write_number(first + i, j, float(v) if is_float or pct else int(v), fmt)
-                widths[j] = max(widths[j], 10 if col not in ("lon", "lat") else 12)
-            else:
-                longest = 0
-                for i, v in enumerate(s.tolist()):
-                    if v is None or (not isinstance(v, str) and pd.isna(v)):
-                        continue
-                    text = str(v)
-                    ws.write_string(first + i, j, text[:32767])
-                    longest = max(longest, _text_width(text))
-                widths[j] = max(widths[j], longest + 2)
-        for j, w in enumerate(widths):
-            ws.set_column(j, j, min(w, 50))
-        ws.freeze_panes(head_row + 1, 0)
-        ws.autofilter(head_row, 0, head_row + max(len(df), 1), len(df.columns) - 1)
+        write_frame(ws, df, [HEADERS.get(str(c), str(c)) for c in df.columns], 2,
+                    {"head": f_head, "date": f_date, "pct": f_pct, "float": f_float,
+                     "int": f_int}, max_width=50, column_formats={"change": f_sint},
+                    bool_labels=("是", "否"))
     wb.close()
     p.parent.mkdir(parents=True, exist_ok=True)
     p.write_bytes(buf.getvalue())

@@ -81,6 +81,73 @@ def _sheet_name(name: str, used: set[str]) -> str:
     return out
 
 
+def write_frame(ws, df: pd.DataFrame, headers: list[str], head_row: int,
+                formats: Mapping[str, object], *, max_width: int = _MAX_WIDTH,
+                column_formats: Mapping[str, object] | None = None,
+                bool_labels: tuple[str, str] | None = None) -> None:
+    """Write ``df`` into the xlsxwriter sheet ``ws``: ``headers`` at ``head_row``, then
+    typed cells, fitted column widths, a frozen header and an autofilter.
+
+    Datetimes are Excel dates, numbers numbers (``*_rate`` / ``share*`` columns as
+    percentages), text is written as text (never a formula); missing values are empty.
+    ``formats`` holds the xlsxwriter formats ``head``, ``date``, ``pct``, ``float`` and,
+    optionally, ``int``; ``column_formats`` overrides the format of named integer columns;
+    ``bool_labels`` writes booleans as (true, false) text instead of Excel booleans.
+    """
+    widths = [_text_width(h) + 2 for h in headers]
+    for j, h in enumerate(headers):
+        ws.write_string(head_row, j, h, formats["head"])
+    first = head_row + 1
+    for j, col in enumerate(df.columns):
+        s = df[col]
+        if pd.api.types.is_datetime64_any_dtype(s.dtype):
+            vals = s.dt.tz_localize(None) if getattr(s.dt, "tz", None) else s
+            for i, v in enumerate(vals.tolist()):
+                if not pd.isna(v):
+                    ws.write_datetime(first + i, j, pd.Timestamp(v).to_pydatetime(),
+                                      formats["date"])
+            widths[j] = max(widths[j], len(_DATE_FORMAT) + 2)
+        elif pd.api.types.is_bool_dtype(s.dtype):
+            for i, v in enumerate(s.tolist()):
+                if pd.isna(v):
+                    continue
+                if bool_labels:
+                    ws.write_string(first + i, j, bool_labels[0] if v else bool_labels[1])
+                else:
+                    ws.write_boolean(first + i, j, bool(v))
+        elif pd.api.types.is_numeric_dtype(s.dtype):
+            pct = is_percent_column(col)
+            is_float = pd.api.types.is_float_dtype(s.dtype)
+            fmt = formats["pct"] if pct else (formats["float"] if is_float
+                                              else formats.get("int"))
+            if not (pct or is_float):
+                fmt = (column_formats or {}).get(str(col), fmt)
+            for i, v in enumerate(s.tolist()):
+                if v is None or pd.isna(v) or (isinstance(v, float) and math.isinf(v)):
+                    continue
+                ws.write_number(first + i, j, float(v) if is_float or pct else int(v), fmt)
+            widths[j] = max(widths[j], 12 if col in ("lon", "lat") else 10)
+        else:
+            longest = 0
+            for i, v in enumerate(s.tolist()):
+                if v is None or (not isinstance(v, str) and pd.isna(v)):
+                    continue
+                if isinstance(v, (pd.Timestamp, np.datetime64)):
+                    ws.write_datetime(first + i, j, pd.Timestamp(v).to_pydatetime(),
+                                      formats["date"])
+                    longest = max(longest, len(_DATE_FORMAT))
+                    continue
+                text = str(v)
+                ws.write_string(first + i, j, text[:32767])  # never a formula
+                longest = max(longest, _text_width(text))
+            widths[j] = max(widths[j], longest + 2)
+    for j, w in enumerate(widths):
+        ws.set_column(j, j, min(w, max_width))
+    ws.freeze_panes(head_row + 1, 0)
+    if len(df.columns):
+        ws.autofilter(head_row, 0, head_row + len(df), len(df.columns) - 1)
+
+
 def to_xlsx_bytes(frames: Mapping[str, pd.DataFrame], title: str | None = None, *,
                   labels: Mapping[str, str] | None = None) -> bytes:
     """An Excel workbook (.xlsx) with one sheet per frame.
@@ -118,52 +185,8 @@ def to_xlsx_bytes(frames: Mapping[str, pd.DataFrame], title: str | None = None, 
         if title:
             ws.write_string(0, 0, str(title), fmt_title)
             head_row = 1
-        headers = _headers(df, labels)
-        widths = [_text_width(h) + 2 for h in headers]
-        for j, h in enumerate(headers):
-            ws.write_string(head_row, j, h, fmt_head)
-        for j, col in enumerate(df.columns):
-            s = df[col]
-            first = head_row + 1
-            if pd.api.types.is_datetime64_any_dtype(s.dtype):
-                vals = s.dt.tz_localize(None) if getattr(s.dt, "tz", None) else s
-                for i, v in enumerate(vals.tolist()):
-                    if not pd.isna(v):
-                        ws.write_datetime(first + i, j, pd.Timestamp(v).to_pydatetime(),
-                                          fmt_date)
-                widths[j] = max(widths[j], len(_DATE_FORMAT) + 2)
-            elif pd.api.types.is_bool_dtype(s.dtype):
-                for i, v in enumerate(s.tolist()):
-                    if not pd.isna(v):
-                        ws.write_boolean(first + i, j, bool(v))
-            elif pd.api.types.is_numeric_dtype(s.dtype):
-                pct = is_percent_column(col)
-                is_float = pd.api.types.is_float_dtype(s.dtype)
-                fmt = fmt_pct if pct else (fmt_float if is_float else None)
-                for i, v in enumerate(s.tolist()):
-                    if v is None or pd.isna(v) or (isinstance(v, float) and math.isinf(v)):
-                        continue
-                    ws.write_number(first + i, j, float(v) if is_float or pct else int(v), fmt)
-                widths[j] = max(widths[j], 10)
-            else:
-                longest = 0
-                for i, v in enumerate(s.tolist()):
-                    if v is None or (not isinstance(v, str) and pd.isna(v)):
-                        continue
-                    if isinstance(v, (pd.Timestamp, np.datetime64)):
-                        ws.write_datetime(first + i, j, pd.Timestamp(v).to_pydatetime(),
-                                          fmt_date)
-                        longest = max(longest, len(_DATE_FORMAT))
-                        continue
-                    text = str(v)
-                    ws.write_string(first + i, j, text[:32767])  # never a formula
-                    longest = max(longest, _text_width(text))
-                widths[j] = max(widths[j], longest + 2)
-        for j, w in enumerate(widths):
-            ws.set_column(j, j, min(w, _MAX_WIDTH))
-        ws.freeze_panes(head_row + 1, 0)
-        if len(df.columns):
-            ws.autofilter(head_row, 0, head_row + len(df), len(df.columns) - 1)
+        write_frame(ws, df, _headers(df, labels), head_row,
+                    {"head": fmt_head, "date": fmt_date, "pct": fmt_pct, "float": fmt_float})
     wb.close()
     return buf.getvalue()
 
