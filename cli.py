@@ -37,7 +37,7 @@ def cmd_ingest(a: argparse.Namespace) -> int:
     if res.unchanged:
         print(f"unchanged={res.unchanged}")
     for row, field, reason in res.first_rejections:
-        print(f"rejected row {row} ({field}): {reason}")
+        print(f"rejected {res.file_name} row {row} ({field}): {reason}")
     if res.rejected > len(res.first_rejections):
         print(f"… all {res.rejected} rejected rows are in table rejected_rows, batch_id={res.batch_id}")
     if a.rejected_out and res.rejected:

@@ -199,8 +199,12 @@ def _scratch_transaction(db: str | os.PathLike[str] | None) -> Iterator:
 def _note_summary(prep: Prepared) -> list[str]:
     if prep.notes.empty:
         return []
-    counts = prep.notes.groupby("field").size()
-    return [f"{k}: {v} rows loaded with a note (see import_notes)" for k, v in counts.items()]
+    out = []
+    for name, group in prep.notes.groupby("field", sort=True):
+        first = group.sort_values("row_number").iloc[0]
+        out.append(f"{name}: {len(group)} rows loaded with a note, the first row "
+                   f"{int(first.row_number)}: {first.note} (all in import_notes)")
+    return out
 
 
 def _upsert(conn, prep: Prepared, batch_id: int) -> dict[str, int]:

@@ -660,3 +660,24 @@ def test_cli_exits_2_with_one_line(db, tmp_path):
         assert lines[0].startswith("错误 error: ") and name in lines[0] and part in lines[0]
         assert out == ""
         assert sha256_of(case_db) == digest
+
+
+def test_the_command_names_the_file_row_field_and_first_note(db):
+    """What a user at the command line reads: each rejected row with the file's name, its
+    row and field; for rows loaded with a note, the first such row and what was noted."""
+    def run(name: str) -> str:
+        r = subprocess.run([sys.executable, str(ROOT / "cli.py"), "--db", str(db), "ingest",
+                            "complaints", str(CORPUS / name), "--crs", "gcj02"],
+                           capture_output=True, text=True, timeout=300)
+        assert r.returncode == 0, r.stderr
+        return r.stdout
+
+    out = run("bad_dates.csv")
+    assert "rejected bad_dates.csv row 3 (received_at): '昨天下午' in 受理时间" in out
+    assert "rejected bad_dates.csv row 7 (closed_at): '尚未办结' in 办结时间" in out
+    first_row = min(GARBAGE_NOTES)
+    field, parts = GARBAGE_NOTES[first_row]
+    line = next(ln for ln in run("garbage_coordinates.csv").splitlines()
+                if ln.startswith(f"note: {field}: "))
+    assert f"rows loaded with a note, the first row {first_row}: " in line
+    assert all(p in line for p in parts), line
