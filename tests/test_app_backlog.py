@@ -19,25 +19,19 @@ import pytest
 from analytics.backlog import BacklogQuery, compute_backlog
 from analytics.cases import overdue_cases
 from tests.apptest import no_failure as _no_failure
+from tests.apptest import page_script, run_page
 from tests.conftest import ROOT
 from tests.test_cases import EVIL_ADDR, EVIL_DESC, build_city
 from ui.downloads import HEADERS_ZH, to_csv_bytes, to_xlsx_bytes
 
 AS_OF = dt.datetime(2026, 11, 24)  # the end of GRID_TODAY
-SCRIPT = f"""
-import sys
-sys.path.insert(0, {str(ROOT)!r})
-from views.backlog import render
-render()
-"""
 
 
 @pytest.fixture(scope="module")
 def app_env(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("app_backlog")
     city = build_city(tmp)
-    script = tmp / "page.py"
-    script.write_text(SCRIPT, encoding="utf-8")
+    script = page_script(tmp, "backlog")
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("GRID_DB", str(city["db"]))
         mp.setenv("GRID_TODAY", "2026-11-23")
@@ -46,14 +40,7 @@ def app_env(tmp_path_factory):
 
 
 def _run(app_env, **state):
-    from streamlit.testing.v1 import AppTest
-
-    at = AppTest.from_file(str(app_env["script"]), default_timeout=120)
-    for k, v in state.items():
-        at.session_state[k] = v
-    at.run()
-    _no_failure(at)
-    return at
+    return run_page(app_env["script"], **state)
 
 
 def _kpis(at) -> dict[str, str]:

@@ -14,17 +14,12 @@ from analytics.cases import category_mix
 from analytics.fringe import fringe_focus
 from analytics.hotspots import HotspotQuery
 from tests.apptest import no_failure as _no_failure
+from tests.apptest import page_script, run_page
 from tests.conftest import ROOT
 from tests.test_cases import build_city
 
 #: The page's default period: the 4 ISO weeks before GRID_TODAY's week.
 START, END = dt.date(2026, 10, 26), dt.date(2026, 11, 22)
-SCRIPT = f"""
-import sys
-sys.path.insert(0, {str(ROOT)!r})
-from views.fringe import render
-render()
-"""
 RATIO = "密度比(区内/区外)"
 
 
@@ -35,8 +30,7 @@ def app_env(tmp_path_factory):
     (tmp / "bare").mkdir()
     city = build_city(tmp / "zoned")
     bare = build_city(tmp / "bare", zones=False)
-    script = tmp / "page.py"
-    script.write_text(SCRIPT, encoding="utf-8")
+    script = page_script(tmp, "fringe")
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("GRID_DB", str(city["db"]))
         mp.setenv("GRID_TODAY", "2026-11-23")
@@ -45,14 +39,7 @@ def app_env(tmp_path_factory):
 
 
 def _run(app_env, **state):
-    from streamlit.testing.v1 import AppTest
-
-    at = AppTest.from_file(str(app_env["script"]), default_timeout=120)
-    for k, v in state.items():
-        at.session_state[k] = v
-    at.run()
-    _no_failure(at)
-    return at
+    return run_page(app_env["script"], **state)
 
 
 def _kpis(at) -> dict[str, str]:

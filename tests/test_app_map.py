@@ -17,15 +17,10 @@ import pytest
 from analytics.celldetail import cell_detail
 from analytics.hotspots import HotspotQuery, compute_hotspots
 from tests.apptest import no_failure as _no_failure
-from tests.conftest import CLUSTER, ROOT
+from tests.apptest import page_script, run_page
+from tests.conftest import CLUSTER
 
 START, END = dt.date(2026, 10, 26), dt.date(2026, 11, 22)
-SCRIPT = f"""
-import sys
-sys.path.insert(0, {str(ROOT)!r})
-from views.situation import render
-render()
-"""
 RECORDS, HOT, DRAWN, FRINGE_HOT = ("期间记录数", "热点单元（Gi* ≥ 95%）", "地图显示单元",
                                    "城乡结合部热点单元")
 
@@ -34,8 +29,7 @@ RECORDS, HOT, DRAWN, FRINGE_HOT = ("期间记录数", "热点单元（Gi* ≥ 95
 def app_env(synthetic_city, tmp_path_factory):
     tmp = tmp_path_factory.mktemp("app_map")
     db = shutil.copy(synthetic_city[0], tmp / "grid.duckdb")
-    script = tmp / "page.py"
-    script.write_text(SCRIPT, encoding="utf-8")
+    script = page_script(tmp, "situation")
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("GRID_DB", str(db))
         mp.setenv("GRID_TODAY", "2026-11-23")
@@ -44,16 +38,7 @@ def app_env(synthetic_city, tmp_path_factory):
 
 
 def _run(app_env, query: dict | None = None, **state):
-    from streamlit.testing.v1 import AppTest
-
-    at = AppTest.from_file(str(app_env["script"]), default_timeout=120)
-    for k, v in state.items():
-        at.session_state[k] = v
-    for k, v in (query or {}).items():
-        at.query_params[k] = v
-    at.run()
-    _no_failure(at)
-    return at
+    return run_page(app_env["script"], query=query, **state)
 
 
 def _kpis(at) -> dict[str, int]:

@@ -15,15 +15,9 @@ from analytics.cases import overdue_cases
 from analytics.hotspots import HotspotQuery, compute_hotspots
 from analytics.wall import arrow, is_stale, wall_numbers
 from store.settings import Settings
-from tests.conftest import ROOT
+from tests.apptest import page_script, run_page
 
 NOW = dt.datetime(2026, 11, 22, 18, 0)  # a Sunday inside the synthetic city's four weeks
-SCRIPT = f"""
-import sys
-sys.path.insert(0, {str(ROOT)!r})
-from views.wall import render
-render()
-"""
 
 
 @pytest.fixture(scope="module")
@@ -127,12 +121,9 @@ def test_stale_and_arrows():
 
 # --- the page in AppTest -----------------------------------------------------------------
 
-def _app(city, monkeypatch, stale_minutes=None, **params):
-    from streamlit.testing.v1 import AppTest
-
+def _app(city, monkeypatch, stale_minutes=None, check=True, **params):
     tmp, db = city
-    script = tmp / "wall_page.py"
-    script.write_text(SCRIPT, encoding="utf-8")
+    script = page_script(tmp, "wall")
     monkeypatch.setenv("GRID_DB", str(db))
     monkeypatch.setenv("GRID_TODAY", "2026-11-22")
     if stale_minutes is not None:
@@ -141,13 +132,7 @@ def _app(city, monkeypatch, stale_minutes=None, **params):
         monkeypatch.setenv("GRID_SETTINGS", str(cfg))
     else:
         monkeypatch.delenv("GRID_SETTINGS", raising=False)
-    at = AppTest.from_file(str(script), default_timeout=180)
-    for k, v in params.items():
-        at.query_params[k] = v
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    assert not at.error, [e.value for e in at.error]
-    return at
+    return run_page(script, timeout=180, query=params, check=check)
 
 
 def _tiles(at) -> list[str]:
@@ -212,16 +197,7 @@ def test_category_mix_keeps_the_total():
 
 
 def test_unknown_district_is_named_with_the_choices(city, monkeypatch):
-    from streamlit.testing.v1 import AppTest
-
-    tmp, db = city
-    script = tmp / "wall_page.py"
-    script.write_text(SCRIPT, encoding="utf-8")
-    monkeypatch.setenv("GRID_DB", str(db))
-    monkeypatch.setenv("GRID_TODAY", "2026-11-22")
-    at = AppTest.from_file(str(script), default_timeout=180)
-    at.query_params["district"] = "不存在区"
-    at.run()
+    at = _app(city, monkeypatch, check=False, district="不存在区")
     assert not at.exception
     errors = " ".join(e.value for e in at.error)
     assert "未知区县“不存在区”" in errors and "青秀区" in errors

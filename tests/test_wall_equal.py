@@ -20,18 +20,10 @@ import pytest
 from analytics.briefing import weekly_briefing
 from analytics.wall import wall_numbers
 from store.settings import Settings
-from tests.apptest import no_failure
-from tests.conftest import ROOT
+from tests.apptest import page_script, run_page
 
 SUNDAY = "2026-11-22"
 T = dt.datetime(2026, 11, 23)  # the end of SUNDAY
-
-
-def _script(tmp, module: str):
-    path = tmp / f"{module}_page.py"
-    path.write_text(f"import sys\nsys.path.insert(0, {str(ROOT)!r})\n"
-                    f"from views.{module} import render\nrender()\n", encoding="utf-8")
-    return path
 
 
 @pytest.fixture(scope="module")
@@ -76,17 +68,10 @@ def test_wall_equals_the_weekly_briefing(both):
 
 
 def _apptest(script, monkeypatch, db, settings_file, **state):
-    from streamlit.testing.v1 import AppTest
-
     monkeypatch.setenv("GRID_DB", str(db))
     monkeypatch.setenv("GRID_TODAY", SUNDAY)
     monkeypatch.setenv("GRID_SETTINGS", str(settings_file))
-    at = AppTest.from_file(str(script), default_timeout=240)
-    for k, v in state.items():
-        at.session_state[k] = v
-    at.run()
-    no_failure(at)
-    return at
+    return run_page(script, timeout=240, **state)
 
 
 def test_wall_page_equals_the_staff_pages(demo_city, both, tmp_path, monkeypatch):
@@ -94,20 +79,20 @@ def test_wall_page_equals_the_staff_pages(demo_city, both, tmp_path, monkeypatch
     n, b = both
     settings = tmp_path / "settings.toml"
     settings.write_text("[wall]\nstale_minutes = 100000\n", encoding="utf-8")
-    wall = _apptest(_script(tmp_path, "wall"), monkeypatch, db, settings)
+    wall = _apptest(page_script(tmp_path, "wall"), monkeypatch, db, settings)
     tiles_html = next(m.value for m in wall.markdown if '<div class="wall-tiles">' in m.value)
     labels = re.findall(r'class="wall-label">([^<]*)<', tiles_html)
     figures = re.findall(r'class="wall-figure">([^<]*)<', tiles_html)
     tiles = dict(zip(labels, figures, strict=True))
 
-    backlog = _apptest(_script(tmp_path, "backlog"), monkeypatch, db, settings)
+    backlog = _apptest(page_script(tmp_path, "backlog"), monkeypatch, db, settings)
     staff = {m.label: m.value for m in backlog.metric}
     for label in ("未结案", "超期未结", "按期结案率"):
         assert tiles[label] == staff[label], label
     assert tiles["未结案"] == f"{b.numbers['this']['open']:,}"
     assert tiles["按期结案率"] == f"{b.numbers['this']['on_time_rate']:.1%}"
 
-    situation = _apptest(_script(tmp_path, "situation"), monkeypatch, db, settings,
+    situation = _apptest(page_script(tmp_path, "situation"), monkeypatch, db, settings,
                          map_period_zh="this_week")
     kpis = {m.label: m.value for m in situation.metric}
     assert tiles["热点网格"] == kpis["热点单元（Gi* ≥ 95%）"] == f"{n.hot_cells:,}"
