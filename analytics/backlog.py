@@ -102,6 +102,22 @@ class BacklogResult:
         cols = BACKLOG_COLUMNS + (DETAIL_COLUMNS if detail else [])
         return self.table.loc[keep, cols].reset_index(drop=True)
 
+    def headline(self, district: str | None = None) -> dict:
+        """open, overdue and on_time_rate of the city row, or of ``district`` (name or id);
+        0, 0 and None when that district has no row (no cases)."""
+        t = self.table
+        if district:
+            row = t[(t.level == "district") & ((t.jurisdiction == district)
+                                               | (t.jurisdiction_id == district))]
+        else:
+            row = t[t.level == "city"]
+        if row.empty:
+            return {"open": 0, "overdue": 0, "on_time_rate": None}
+        r = row.iloc[0]
+        rate = r["on_time_rate"]
+        return {"open": int(r["open"]), "overdue": int(r["overdue"]),
+                "on_time_rate": None if pd.isna(rate) else float(rate)}
+
 
 def _cases_sql(conn: duckdb.DuckDBPyConnection, q: BacklogQuery,
                settings: Mapping | None) -> tuple[str, list, list[str], int]:

@@ -139,13 +139,6 @@ def _main_categories(conn: duckdb.DuckDBPyConnection, monday: dt.date) -> pd.Dat
     return out.rename("main_categories").reset_index()
 
 
-def _backlog_city(res) -> dict:
-    city = res.table[res.table.level == "city"].iloc[0]
-    rate = city["on_time_rate"]
-    return {"open": int(city["open"]), "overdue": int(city["overdue"]),
-            "on_time_rate": None if pd.isna(rate) else float(rate)}
-
-
 def _change(a, b):
     if a is None or b is None:
         return None
@@ -218,7 +211,7 @@ def weekly_briefing(conn: duckdb.DuckDBPyConnection, week: str, settings: Mappin
     bres = compute_backlog(conn, bq, settings)
     bprev = compute_backlog(conn, BacklogQuery(start, start - dt.timedelta(days=7),
                                                levels=("district",)), settings)
-    now_b, prev_b = _backlog_city(bres), _backlog_city(bprev)
+    now_b, prev_b = bres.headline(), bprev.headline()
     b_cols = ["rank", "jurisdiction", "open", "overdue", "due_soon", "backlog_30d", "filed",
               "closure_rate", "on_time_rate", "on_time_rate_prev", "score", "grade"]
 

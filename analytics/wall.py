@@ -114,18 +114,7 @@ def _hot_counts(cells: pd.DataFrame) -> tuple[int, int]:
 def _backlog_row(conn, now: dt.datetime, start: dt.datetime, district: str | None,
                  settings) -> dict:
     res = compute_backlog(conn, BacklogQuery(now, start, levels=("district",)), settings)
-    t = res.table
-    if district:
-        row = t[(t.level == "district") & ((t.jurisdiction == district)
-                                           | (t.jurisdiction_id == district))]
-    else:
-        row = t[t.level == "city"]
-    if row.empty:
-        return {"open": 0, "overdue": 0, "on_time_rate": None}
-    r = row.iloc[0]
-    rate = r["on_time_rate"]
-    return {"open": int(r["open"]), "overdue": int(r["overdue"]),
-            "on_time_rate": None if pd.isna(rate) else float(rate)}
+    return res.headline(district)
 
 
 class WallError(ValueError):
