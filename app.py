@@ -1,10 +1,10 @@
 """Streamlit entry: ``streamlit run app.py`` (or ``python cli.py serve``).
 
 Thin by design: the pages in ``views/`` lay out and call ``analytics/``. Stable URL paths
-(contract, "App pages"): ``/`` and ``/map`` (situation map), ``/backlog``, ``/fringe``,
-``/import``, ``/settings``; and ``/briefing`` (the weekly briefing's files). The database
-is opened read-only per load; the caches are keyed on the file's version, so a CLI import
-shows at the next rerun without a restart.
+(docs/app.md, "URL paths"): ``/`` and ``/map`` (situation map), ``/backlog``, ``/fringe``,
+``/briefing`` (the weekly briefing's files), ``/import``, ``/settings`` and ``/wall`` (the
+wall screen). The database is opened read-only per load; the caches are keyed on the file's
+version, so a CLI import shows at the next rerun without a restart.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Command line: ``python cli.py COMMAND …`` (see docs/cli.md and the contract).
+"""Command line: ``python cli.py COMMAND …`` (the command table in README.md, "Command line").
 
 Exit codes: 0 success; 2 bad arguments or unreadable input (one line naming the file,
 field or row); 3 the database is busy with another import for longer than the wait.

@@ -1,4 +1,4 @@
-"""Backlog and on-time indicators per jurisdiction (属地管理), contract section "Backlog".
+"""Backlog and on-time indicators per jurisdiction (属地管理), as docs/indicators.md defines them.
 
 As of T, for the period [start, T] (start defaults to T − 7 days), for every jurisdiction of a
 level (district, street, community, grid) and for the whole city:
@@ -46,7 +46,7 @@ UNLOCATED = "（未定位）"
 BACKLOG_COLUMNS = ["level", "jurisdiction_id", "jurisdiction", "open", "overdue", "due_soon",
                    "backlog_30d", "filed", "closure_rate", "due_in_period", "closed_on_time",
                    "on_time_rate", "rework_rate", "median_hours_to_close", "rank"]
-#: Beside the contract's columns: the previous period's rates (环比), score and grade.
+#: Beside the output columns (docs/indicators.md): previous period's rates (环比), score, grade.
 DETAIL_COLUMNS = ["closure_rate_prev", "on_time_rate_prev", "rework_rate_prev",
                   "closed_in_period", "reworked_closed", "score", "grade"]
 COUNT_COLUMNS = ["open", "overdue", "due_soon", "backlog_30d", "filed", "filed_closed",
@@ -97,7 +97,7 @@ class BacklogResult:
     filled_deadlines: int
 
     def level(self, level: str, *, detail: bool = True, with_city: bool = True) -> pd.DataFrame:
-        """Rows of one level (and the city row), contract columns first."""
+        """Rows of one level (and the city row), the output columns of docs/indicators.md first."""
         keep = (self.table.level == level) | ((self.table.level == "city") & with_city)
         cols = BACKLOG_COLUMNS + (DETAIL_COLUMNS if detail else [])
         return self.table.loc[keep, cols].reset_index(drop=True)

@@ -1,7 +1,7 @@
 """The situation map's numbers: the cells to draw with a value per layer mode, and the
 detail of one clicked cell.
 
-Both count the records the hotspot analysis counts (contract, "Hotspots"): complaints
+Both count the records the hotspot analysis counts (docs/hotspots.md): complaints
 that are not void and inspections that found problems, located inside a district by their
 coordinates, in the period and categories asked for. A record's cell at resolution r is the
 parent (SQL macro ``h3_parent(cell, r)``) of the fine cell stored with it, so the numbers of
@@ -34,7 +34,7 @@ from grids import h3cells
 from grids.pip import points_in_polygons
 
 MODES = ("count", "density", "gi_bin", "emerging")
-#: Weekly bins of the emerging layer and of a cell's trend (contract default).
+#: Weekly bins of the emerging layer and of a cell's trend (the ``emerging`` default).
 TREND_WEEKS = 12
 #: Records listed in a cell's detail.
 LATEST_N = 20

@@ -1,7 +1,7 @@
 """Handling deadlines (处置时限) on the official working-day calendar.
 
 A complaint whose file gives no ``due_at`` gets one computed from its ``received_at`` and
-the handling limit of its category (contract, "Backlog"). ``docs/deadlines.md`` states every
+the handling limit of its category (docs/indicators.md). ``docs/deadlines.md`` states every
 rule; in short:
 
 **Working day (工作日).** A date that :func:`chinese_calendar.is_workday` calls a workday:
@@ -63,7 +63,7 @@ __all__ = [
 
 #: Working periods of a working day when the settings give none.
 DEFAULT_WORK_HOURS = "09:00-12:00,14:00-18:00"
-#: Handling limit, in working days, of a category not listed (contract: 5).
+#: Handling limit, in working days, of a category not listed (docs/deadlines.md).
 DEFAULT_DAYS = 5
 #: Largest limit accepted (a larger one is taken for a typing error).
 MAX_DAYS = 1000

@@ -1,6 +1,6 @@
 """Emerging hot spots: space-time Gi*, Mann–Kendall trends and the ESRI-style categories.
 
-Contract, "Emerging hot spots". The input is a cube of counts, one row per cell and one
+docs/hotspots.md, "Emerging hot spots". The input is a cube of counts, one row per cell and one
 column per weekly bin (oldest first), and the spatial weights of the cells (self
 included on the diagonal, as built by :func:`analytics.studyarea.ring_weights`).
 
@@ -45,7 +45,7 @@ import scipy.sparse as sp
 from analytics.gistar import gi_bins, two_sided_p
 from analytics.mannkendall import mann_kendall
 
-#: The contract's smallest number of weekly bins for the command (checked by the caller).
+#: The smallest number of weekly bins for the command (docs/hotspots.md; checked by the caller).
 MIN_WEEKS = 8
 
 #: Category codes in the order of precedence of :func:`classify` (hot before cold).
@@ -248,7 +248,7 @@ def _pattern(spot: np.ndarray, other: np.ndarray, up: np.ndarray,
 
 
 def classify(gi_bin: np.ndarray, trend: np.ndarray) -> np.ndarray:
-    """Emerging hot spot category of each cell (contract; after Esri's Emerging Hot Spot).
+    """Emerging hot spot category of each cell (docs/hotspots.md; after Esri's Emerging Hot Spot).
 
     Parameters
     ----------
@@ -360,7 +360,7 @@ def emerging_from_counts(counts: np.ndarray, w: sp.spmatrix, time_step: int = 1,
 
 # --- from the database ------------------------------------------------------------------
 
-#: Output columns of the ``emerging`` command (contract, "Emerging hot spots").
+#: Output columns of the ``emerging`` command (docs/hotspots.md, "Emerging hot spots").
 EMERGING_COLUMNS = ["h3", "category", "hot_weeks", "cold_weeks", "mk_tau", "mk_p",
                     "final_gi_bin", "district", "street", "in_fringe"]
 

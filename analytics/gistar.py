@@ -1,6 +1,6 @@
 """Getis–Ord Gi* local statistic on any binary or general weights matrix.
 
-The core of the hotspot analysis (contract, "Hotspots"): z-scores from counts ``x`` and
+The core of the hotspot analysis (docs/hotspots.md): z-scores from counts ``x`` and
 a sparse weights matrix ``W`` whose diagonal holds the self-weight (Gi* includes the
 cell itself), two-sided normal p-values, and Benjamini–Hochberg false-discovery control.
 ``analytics/hotspots.py`` builds ``W`` from H3 rings.

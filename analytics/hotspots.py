@@ -1,4 +1,4 @@
-"""Hotspots: Getis–Ord Gi* over H3 cells of the study area, with FDR bins (contract, "Hotspots").
+"""Hotspots: Getis–Ord Gi* over H3 cells of the study area, with FDR bins (docs/hotspots.md).
 
 Study area S at resolution r: the cells whose centre lies in the union of the loaded
 districts (or of the chosen district / zone), plus any cell holding a counted record that
@@ -67,7 +67,7 @@ class HotspotResult:
     n_records: int
 
     def rows(self, all_cells: bool = False) -> pd.DataFrame:
-        """The contract's default rows (count > 0 or gi_bin ≠ 0), or every cell of S."""
+        """The default rows (count > 0 or gi_bin ≠ 0, docs/hotspots.md), or every cell of S."""
         if all_cells:
             return self.cells
         keep = (self.cells["count"] > 0) | (self.cells["gi_bin"] != 0)

@@ -1,8 +1,8 @@
 """Mann–Kendall trend test, vectorised over the rows of a (cells × time) array.
 
 Used by :mod:`analytics.emerging` on each cell's series of space-time Gi* z-scores
-(contract, "Emerging hot spots": "Mann–Kendall on each cell's series of z-scores,
-significant at 0.05").
+(docs/hotspots.md, "Emerging hot spots": Mann–Kendall on each cell's weekly z-scores,
+significant at 0.05).
 
 Notes
 -----

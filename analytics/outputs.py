@@ -1,4 +1,4 @@
-"""Writing result tables the contract's way: .csv (UTF-8 with BOM), .geojson or .parquet."""
+"""Writing result tables as README.md promises: .csv (UTF-8 with BOM), .geojson or .parquet."""
 
 from __future__ import annotations
 

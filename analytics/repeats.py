@@ -1,9 +1,9 @@
-"""Repeated-complaint places (重复投诉): complaints piling up at one place (contract, ``repeats``).
+"""Repeated-complaint places (重复投诉): complaints piling up at one place (docs/repeats.md).
 
 A *place* is a group of complaints received in the window that are linked by sharing a key:
 
 * the **cell** key: the complaint's H3 cell at resolution ``res`` (10-12; default 12, the
-  stored fine cell, a hexagon about 9 m across), when it has coordinates;
+  stored fine cell, a hexagon about 20 m across), when it has coordinates;
 * the **address** key: the complaint's address after :func:`normalise_address`, when that
   gives one (placeholders, very short addresses and bare jurisdiction names give none).
 

@@ -12,7 +12,7 @@ these defaults:
 score = 100 · Σ w_k c_k / Σ w_k over the components a jurisdiction has (a rate with an
 empty denominator is left out and the weights renormalised); a jurisdiction with no case
 at all has no score, no grade and no rank. Grades (``score.grades``): A ≥ 90, B ≥ 75,
-C ≥ 60, D ≥ 40, else E, the bands common in Chinese area evaluations (domain.md). Rank 1
+C ≥ 60, D ≥ 40, else E, the bands common in Chinese area evaluations (docs/indicators.md). Rank 1
 is the best score within the level; equal scores share the better rank.
 
 References

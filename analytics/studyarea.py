@@ -1,6 +1,6 @@
 """The study area of a cell statistic: H3 cells, their centres, names and neighbours.
 
-Contract, "Hotspots": S at resolution r is the set of cells whose centre lies in the
+docs/hotspots.md: S at resolution r is the set of cells whose centre lies in the
 union of the loaded districts (or of the chosen district or zone), plus any cell holding a
 counted record that lies inside a district. Every statistic over cells (Gi*, emerging hot
 spots, blind spots, the fringe focus) draws its cells from here, so they agree.

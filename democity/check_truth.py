@@ -14,7 +14,7 @@ wrote (not the database), so it checks the files a user would load:
    of hot cells outside every planted area.
 4. Space-time Gi* over weekly counts (k = 1 ring, weeks t-1..t), BH over all bins,
    hot = gi_bin >= 1 (0.10), Mann-Kendall on each cell's z series; for each planted
-   cell: share of hot weeks, trend, and the emerging category of the contract.
+   cell: share of hot weeks, trend, and the emerging category (docs/hotspots.md).
 
 This module deliberately shares no code with ``analytics/``: it is the yardstick.
 """
@@ -119,7 +119,7 @@ def mann_kendall(series: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def emerging_category(hot: np.ndarray, cold: np.ndarray, tau: np.ndarray,
                       mk_p: np.ndarray) -> np.ndarray:
-    """Hot-spot categories of the contract for rows of weekly hot/cold flags."""
+    """Emerging hot-spot categories (docs/hotspots.md) for rows of weekly hot/cold flags."""
     t = hot.shape[1]
     n_hot = hot.sum(axis=1)
     final = hot[:, -1]

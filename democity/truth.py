@@ -44,7 +44,7 @@ PERSISTENT_SWELL = 0.3
 #: Week-to-week noise of persistent hotspots, as a share of Poisson's.
 PERSISTENT_NOISE = 0.35
 #: Period (weeks) and end phases (radians) of the persistent swell. Chosen by searching
-#: periods 3-8: with the space-time Gi* of the contract (weeks t-1..t, so a window's first
+#: periods 3-8: with the space-time Gi* of docs/hotspots.md (weeks t-1..t, so a window's first
 #: week has half the neighbours and a lower z) this swell gives Mann-Kendall |z| < 0.65 on
 #: every window of 8-26 weeks ending at the final week: no trend, by design.
 PERSISTENT_PERIOD = 3.0

@@ -1,6 +1,6 @@
 """Assign records to jurisdictions (属地): district → street → community → grid.
 
-Rules (contract, "Nothing lost"):
+Rules (docs/import.md, "Jurisdiction of each record"):
 
 * A record with usable coordinates is placed in the *finest* loaded unit whose polygon
   contains it; the coarser levels follow that unit's parent links, so the four names of

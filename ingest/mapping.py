@@ -1,6 +1,6 @@
 """Mapping files (TOML): which column holds which canonical field, status words, options.
 
-Format (contract, "Mapping file")::
+Format (docs/import.md, "Mapping files")::
 
     [columns]           # canonical field = column in the file
     complaint_id = "case_enquiry_id"

@@ -60,7 +60,7 @@ class IngestResult:
     dry_run: bool = False
 
     def summary_line(self) -> str:
-        """The contract's one-line result."""
+        """The one-line result the ``ingest`` command prints (README.md, docs/import.md)."""
         return (f"read={self.rows_read} inserted={self.inserted} updated={self.updated} "
                 f"rejected={self.rejected}")
 

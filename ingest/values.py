@@ -11,7 +11,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-#: The local wall-clock zone timestamps are stored in (contract: Asia/Shanghai).
+#: The local wall-clock zone timestamps are stored in (docs/schema.md: Asia/Shanghai).
 LOCAL_TZ = "Asia/Shanghai"
 
 #: Forms accepted, after normalisation (年月日时分秒 → - - space : : ; / and T → - and space).

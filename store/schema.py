@@ -1,6 +1,6 @@
 """Tables, views and SQL macros of the grid database.
 
-The canonical field names follow ``../shared/docs/contract.md``; ``docs/schema.md``
+The canonical field names are those of ``docs/import.md``; ``docs/schema.md``
 describes every column. ``ensure_schema`` is idempotent and runs inside every write.
 """
 

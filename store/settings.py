@@ -40,7 +40,7 @@ DEFAULT_LIMITS: dict[str, int | str] = {
 
 SETTINGS: tuple[Setting, ...] = (
     Setting("deadlines.default_days", 5,
-            "handling limit in working days for a category not listed (contract: 5)"),
+            "handling limit in working days for a category not listed (default: 5)"),
     Setting("deadlines.categories", DEFAULT_LIMITS,
             "category = working days (a number) or working hours (a string like \"4h\"); "
             "used when a record has no deadline"),

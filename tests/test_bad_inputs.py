@@ -2,7 +2,7 @@
 
 The files are in ``tests/bad_inputs/`` (written by ``make_corpus.py`` there). Every case
 starts from a database that already holds good complaints and inspection points, and
-checks what the contract's "Nothing lost" promises:
+checks what docs/import.md ("Nothing lost, nothing doubled") promises:
 
 * a file that cannot be imported raises ``InputError`` with one line naming the file and
   the field, row or column, and the database file stays byte-identical;

@@ -4,7 +4,7 @@
   translated by :data:`HEADERS_ZH`, other names kept), header row frozen, column widths
   from the content (a CJK character counts two), rates as percentages, timestamps as Excel
   dates; an optional title row above the header.
-* :func:`to_csv_bytes`: UTF-8 with BOM (the contract's CSV form), same headers.
+* :func:`to_csv_bytes`: UTF-8 with BOM (the CSV form of every output, README.md), same headers.
 
 Both write text from the records (descriptions, addresses, names) as text only: a cell
 that begins with ``=``, ``+``, ``-`` or ``@`` is never a formula (XLSX: written as a
