@@ -75,7 +75,7 @@ def cmd_derive_fringe(a: argparse.Namespace) -> int:
 def cmd_demo(a: argparse.Namespace) -> int:
     from democity.build import build_demo
 
-    end = dt.date.fromisoformat(a.end)
+    end = None if a.end in (None, "today") else _date(a.end, "--end")
     info = build_demo(a.db, seed=a.seed, end=end, weeks=a.weeks, complaints=a.complaints,
                       out_dir=a.out_dir)
     for line in info.get("log", []):
@@ -293,7 +293,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("demo", help="build the demo city (Nanning) from nothing")
     s.add_argument("--seed", type=int, default=7)
-    s.add_argument("--end", default="2026-11-22", help="last day, YYYY-MM-DD")
+    s.add_argument("--end", default=None,
+                   help="last day, YYYY-MM-DD, exported at 23:59 (default: today, exported at "
+                        "the current minute of Nanning's local time)")
     s.add_argument("--weeks", type=int, default=26)
     s.add_argument("--complaints", type=int, default=200_000)
     s.add_argument("--out-dir", default="data/demo", help="where the raw demo files are written")

@@ -26,10 +26,11 @@ def best(fn: Callable[[], T], repeat: int) -> tuple[float, T]:
 
 
 def demo_db(path: str | Path) -> Path:
-    """``path``, after building the demo city there (``python cli.py demo``) if it is missing."""
+    """``path``, after building the demo city there (``python cli.py demo --end 2026-11-22``,
+    the day the benchmarks query) if it is missing."""
     db = Path(path)
     if not db.exists():
         print(f"{db} is missing: building the demo city first", flush=True)
-        subprocess.run([sys.executable, str(ROOT / "cli.py"), "--db", str(db), "demo"],
-                       check=True)
+        subprocess.run([sys.executable, str(ROOT / "cli.py"), "--db", str(db), "demo",
+                        "--end", "2026-11-22"], check=True)
     return db

@@ -7,7 +7,10 @@ database and loads those files through the same functions the commands
 ``load-boundaries``, ``derive-fringe`` and ``ingest`` call.
 
 Same seed and arguments, same bytes: all randomness comes from one
-``numpy.random.default_rng(seed)`` and no file records the wall-clock time.
+``numpy.random.default_rng(seed)`` and no file records the wall-clock time. The one
+exception is the default end: without ``end`` the demo ends today, at the current minute
+of the city's local time (`ingest.records.local_now`), and that moment is the only thing
+that reads the clock.
 """
 
 from __future__ import annotations
@@ -39,7 +42,7 @@ LEDGER_SHEET = "督查台账"
 
 
 def _check_args(end: dt.date, weeks: int, complaints: int) -> None:
-    if not isinstance(end, dt.date):
+    if not isinstance(end, dt.date) or isinstance(end, dt.datetime):
         raise ValueError(f"--end {end!r}: expected a date such as 2026-11-22")
     if int(weeks) < 4:
         raise ValueError(f"--weeks {weeks}: expected at least 4 weeks")
@@ -93,19 +96,58 @@ def _points_geojson(frame: pd.DataFrame, lon: np.ndarray, lat: np.ndarray) -> st
     return jur.feature_collection("inspection_points", props, geoms, cols, GCJ_NOTE)
 
 
-def write_demo_files(out_dir: str | Path, *, seed: int = 7, end: dt.date = dt.date(2026, 11, 22),
-                     weeks: int = 26, complaints: int = 200_000) -> dict[str, Path]:
+def resolve_end(end: dt.date | None, now: dt.datetime | None) -> tuple[dt.date, dt.datetime | None]:
+    """(end day, wall-clock now) of a demo build.
+
+    ``end`` None: the demo ends today, ``now`` (default `ingest.records.local_now`, the
+    city's local time). ``end`` given and ``now`` None: the end day's 23:59, no clock
+    read. An aware ``now`` is converted to the city's time zone.
+    """
+    if now is not None:
+        if not isinstance(now, dt.datetime):
+            raise ValueError(f"now {now!r}: expected a datetime")
+        if now.tzinfo is not None:
+            from zoneinfo import ZoneInfo
+
+            from ingest.values import LOCAL_TZ
+
+            now = now.astimezone(ZoneInfo(LOCAL_TZ)).replace(tzinfo=None)
+    if end is None:
+        if now is None:
+            from ingest.records import local_now
+
+            now = local_now()
+        end = now.date()
+    return end, now
+
+
+def write_demo_files(out_dir: str | Path, *, seed: int = 7, end: dt.date | None = None,
+                     now: dt.datetime | None = None, weeks: int = 26,
+                     complaints: int = 200_000) -> dict[str, Path]:
     """Write the demo city's raw files into ``out_dir``; returns {name: path}.
 
     Files: streets / communities / grids / core / points (.geojson, GCJ-02),
     inspections.xlsx, complaints.csv (GBK) and truth.json. The districts are the real
     ones in ``data/nanning/`` (`DISTRICTS_FILE`).
+
+    The period ends on ``end``; the export moment (when the simulated hotline system
+    exported its data) is ``end`` 23:59 when ``now`` is None. Without ``end`` the demo
+    ends today: ``now`` defaults to `ingest.records.local_now` and the export moment is
+    ``now`` floored to the minute (likewise when ``now`` falls on ``end``; a ``now``
+    after ``end`` changes nothing). No record lies after the export moment: on the final
+    day the received times are fitted into [00:00, export time] of that day with the
+    day's hourly rhythm (`democity.records.fit_final_day`, so every row keeps its day
+    and ISO week and the number of complaints and the planted hotspots stay), the final
+    day gets the share of a day's volume received by then, cases closing later are open
+    at export, and inspection visits and rectifications after it have not happened yet.
+    Same ``seed``, ``end`` and ``now``, same bytes.
     """
+    end, now = resolve_end(end, now)
     _check_args(end, weeks, complaints)
+    start, export = rec.period(end, weeks, now)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(seed)
-    start, export = rec.period(end, weeks)
     # --- the city: districts, core, fringe, jurisdictions
     districts, dist_wgs = jur.read_districts(DISTRICTS_FILE)
     city_km = shapely.union_all([popmod.geom_to_km(g) for g in dist_wgs])
@@ -193,7 +235,7 @@ def write_demo_files(out_dir: str | Path, *, seed: int = 7, end: dt.date = dt.da
         "parameters": {
             "seed": int(seed), "end": end.isoformat(), "weeks": int(weeks),
             "complaints": int(complaints), "first_day": str(start.astype("datetime64[D]")),
-            "export_time": str(export).replace("T", " ") + ":59",
+            "export_time": _stamp(export),
             "planted_share": tr.PLANTED_SHARE, "fringe_width_km": popmod.FRINGE_WIDTH_KM,
             "limit_working_days": {**nm.LIMIT_DAYS, "default": nm.DEFAULT_LIMIT_DAYS},
         },
@@ -228,7 +270,7 @@ def write_demo_files(out_dir: str | Path, *, seed: int = 7, end: dt.date = dt.da
         "fringe": {"core_area_km2": round(float(core_km.area), 1),
                    "band_area_km2": round(float(band_km.area), 1)},
         "hotspots": spot_records,
-        "backlog": {"as_of": str(export).replace("T", " ") + ":59",
+        "backlog": {"as_of": _stamp(export),
                     "streets": cstats.pop("backlog_streets")},
         "complaints": cstats,
         "inspection_points": {"rows": int(len(pts)),
@@ -241,15 +283,19 @@ def write_demo_files(out_dir: str | Path, *, seed: int = 7, end: dt.date = dt.da
     return paths
 
 
-def build_demo(db: str | Path | None, *, seed: int = 7, end: dt.date = dt.date(2026, 11, 22),
-               weeks: int = 26, complaints: int = 200_000,
+def build_demo(db: str | Path | None, *, seed: int = 7, end: dt.date | None = None,
+               now: dt.datetime | None = None, weeks: int = 26, complaints: int = 200_000,
                out_dir: str | Path = "data/demo") -> dict:
     """Replace the database by the demo city: write the files, load them like a user.
+
+    ``end`` and ``now`` as in `write_demo_files`: without ``end`` the demo ends today at
+    the current minute (``now``, default `ingest.records.local_now`, read once).
 
     Order: districts, streets, communities, grids (``load_boundaries``), the fringe
     band from the core (``derive_fringe``, 3 km), then points, inspections and
     complaints (``ingest_file``), all with ``crs='gcj02'``. Ingest judges "in the
-    future" against the end of the demo period, not the wall clock.
+    future" against ``now`` when there is one (the build's moment, never before the
+    export moment), else against the day after ``end`` 00:00.
 
     The new database is built next to the old one (``<db>.demo-new``) and renamed over
     it only when every step has succeeded, so a failure leaves the old database as it
@@ -273,7 +319,9 @@ def build_demo(db: str | Path | None, *, seed: int = 7, end: dt.date = dt.date(2
     path.parent.mkdir(parents=True, exist_ok=True)
     work = path.with_name(path.name + ".demo-new")
     _remove(work)
-    files = write_demo_files(out_dir, seed=seed, end=end, weeks=weeks, complaints=complaints)
+    end, now = resolve_end(end, now)
+    files = write_demo_files(out_dir, seed=seed, end=end, now=now, weeks=weeks,
+                             complaints=complaints)
     log = [f"wrote {len(files)} files to {out_dir} in {time.perf_counter() - t0:.1f} s"]
     try:
         steps = [("district", DISTRICTS_FILE)] + [(lv, files[f]) for lv, f in LEVEL_FILES]
@@ -283,7 +331,8 @@ def build_demo(db: str | Path | None, *, seed: int = 7, end: dt.date = dt.date(2
         rep = derive_fringe(work, files["core.geojson"], width_km=popmod.FRINGE_WIDTH_KM,
                             crs="gcj02")
         log.append(_line(rep, "fringe: core.geojson"))
-        now = dt.datetime.combine(end + dt.timedelta(days=1), dt.time(0, 0))
+        if now is None:
+            now = dt.datetime.combine(end + dt.timedelta(days=1), dt.time(0, 0))
         for kind, f in (("points", "points.geojson"), ("inspections", "inspections.xlsx"),
                         ("complaints", "complaints.csv")):
             res = ingest_file(work, kind, files[f], crs="gcj02", now=now)
@@ -295,6 +344,13 @@ def build_demo(db: str | Path | None, *, seed: int = 7, end: dt.date = dt.date(2
     log.append(f"demo built in {seconds:.1f} s")
     return {"db": str(path), "files": {k: str(v) for k, v in files.items()}, "log": log,
             "seconds": seconds}
+
+
+def _stamp(export: np.datetime64) -> str:
+    """``2026-11-22 23:59:59`` for an export at the end of its day (the whole last
+    minute), else the export minute itself, ``2026-12-09 15:37:00``."""
+    text = str(export).replace("T", " ")
+    return text + (":59" if rec.export_minute(export) == 1439 else ":00")
 
 
 def _remove(db: Path) -> None:

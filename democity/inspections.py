@@ -154,7 +154,12 @@ def name_points(rng: np.random.Generator, frame: pd.DataFrame, district_code: np
 def inspect(rng: np.random.Generator, points: pd.DataFrame, street_idx: np.ndarray,
             n_streets: int, start: np.datetime64, export: np.datetime64,
             weeks: int) -> tuple[pd.DataFrame, dict]:
-    """One row per inspection visit; and counts for ``truth.json``."""
+    """One row per inspection visit; and counts for ``truth.json``.
+
+    Nothing lies after the export moment ``export``: visits planned for later on the
+    export day are left out (not yet made), and rectifications after it are not yet
+    recorded (the problem is open at export).
+    """
     n_p = len(points)
     team_of_street = rng.permutation(np.arange(n_streets) % len(nm.TEAMS))
     team = team_of_street[street_idx]
@@ -173,6 +178,11 @@ def inspect(rng: np.random.Generator, points: pd.DataFrame, street_idx: np.ndarr
     p_i, day = pw_point[visited], day[visited]
     minutes = rng.integers(8 * 60 + 30, 17 * 60 + 30, size=len(p_i))
     when = start + (day * 1440 + minutes).astype("timedelta64[m]")
+    # a visit planned for later on the export day has not happened yet: not in the ledger
+    later = when > export
+    if later.any():
+        visited[np.nonzero(visited)[0][later]] = False
+        p_i, when = p_i[~later], when[~later]
     order = np.lexsort((p_i, when))
     p_i, when = p_i[order], when[order]
     n = len(p_i)

@@ -14,7 +14,7 @@ loops beyond the string formatting pandas does).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 import numpy as np
 import pandas as pd
@@ -54,12 +54,68 @@ BACKLOG_WINDOW_DAYS = (56, 12)  # received between end - 56 days and end - 12 da
 N_BACKLOG_STREETS = 4
 
 
-def period(end: date, weeks: int) -> tuple[np.datetime64, np.datetime64]:
-    """First Monday (00:00) of the period and the export moment (end day 23:59)."""
+def period(end: date, weeks: int,
+           now: datetime | None = None) -> tuple[np.datetime64, np.datetime64]:
+    """First Monday (00:00) of the period and the export moment.
+
+    The export moment is the end day's 23:59, or, when ``now`` (the city's wall-clock
+    time) falls on the end day, ``now`` floored to the minute: a build made today
+    exports what the hotline system holds at this minute. ``now`` after the end day
+    changes nothing; ``now`` before it is an error (the data would lie in the future).
+    """
     end64 = np.datetime64(end, "D")
     monday = end64 - ((end64.astype("datetime64[D]").view("int64") - 4) % 7)
     start = monday - np.timedelta64(7 * (weeks - 1), "D")
-    return start.astype("datetime64[m]"), end64.astype("datetime64[m]") + np.timedelta64(1439, "m")
+    export = end64.astype("datetime64[m]") + np.timedelta64(1439, "m")
+    if now is not None:
+        if now.date() < end:
+            raise ValueError(f"--end {end.isoformat()} is after today ({now:%Y-%m-%d %H:%M})")
+        export = min(export, np.datetime64(now.replace(second=0, microsecond=0), "m"))
+    return start.astype("datetime64[m]"), export
+
+
+def export_minute(export: np.datetime64) -> int:
+    """Minute of the day of the export moment (1439 for the end day's 23:59)."""
+    return int((export - export.astype("datetime64[D]")).astype(np.int64))
+
+
+def _minute_cdf(hour_weights: np.ndarray) -> np.ndarray:
+    """Cumulative share of a day's volume by the end of each minute (1440 values)."""
+    per_minute = np.repeat(hour_weights / hour_weights.sum() / 60.0, 60)
+    return np.cumsum(per_minute)
+
+
+def elapsed_share(export: np.datetime64) -> float:
+    """Share of a day's (office-hours) volume received by the export moment on its day:
+    1 when the export is at 23:59."""
+    m = export_minute(export)
+    return 1.0 if m >= 1439 else float(_minute_cdf(HOUR_WEIGHTS)[m])
+
+
+def fit_final_day(times: np.ndarray, evening: np.ndarray, export: np.datetime64) -> np.ndarray:
+    """Rows on the export day squeezed into [00:00, export time] of that same day.
+
+    Each row's time of day is moved to the same quantile of its rhythm (`HOUR_WEIGHTS`,
+    or `EVENING_HOUR_WEIGHTS` for ``evening`` rows) truncated at the export minute, so
+    the final day keeps the hourly rhythm of a day cut short at the export moment; the
+    day (hence the ISO week) and the number of rows stay. The mapping is monotone and
+    uses no randomness; with the export at 23:59 nothing moves.
+    """
+    e = export_minute(export)
+    if e >= 1439:
+        return times
+    day0 = export.astype("datetime64[D]").astype("datetime64[m]")
+    out = times.copy()
+    for flag, weights in ((False, HOUR_WEIGHTS), (True, EVENING_HOUR_WEIGHTS)):
+        rows = np.nonzero((times >= day0) & (np.asarray(evening) == flag))[0]
+        if not len(rows):
+            continue
+        cdf = _minute_cdf(weights)
+        m = (times[rows] - day0).astype(np.int64)
+        mid = (cdf[m] + np.where(m > 0, cdf[np.maximum(m - 1, 0)], 0.0)) / 2.0
+        new = np.minimum(np.searchsorted(cdf, mid * cdf[e], side="left"), e)
+        out[rows] = day0 + new.astype("timedelta64[m]")
+    return out
 
 
 def day_weights(start: np.datetime64, n_days: int) -> np.ndarray:
@@ -75,18 +131,31 @@ def day_weights(start: np.datetime64, n_days: int) -> np.ndarray:
     return w
 
 
+def period_day_weights(start: np.datetime64, export: np.datetime64) -> np.ndarray:
+    """`day_weights` of every day from ``start`` to the export day, the export day's
+    weight cut to the share of its volume received by the export moment
+    (`elapsed_share`)."""
+    n_days = int((export - start) // np.timedelta64(1, "D")) + 1
+    w = day_weights(start, n_days)
+    share = elapsed_share(export)
+    if share < 1.0:
+        w[-1] *= share
+    return w
+
+
 def draw_times(rng: np.random.Generator, start: np.datetime64, export: np.datetime64,
                week: np.ndarray | None, evening: np.ndarray,
                day_p: np.ndarray | None = None) -> np.ndarray:
     """Received times (datetime64[m]) with the weekly and daily rhythm of a hotline.
 
     ``week`` fixes the 0-based week of each row (planted complaints); None draws the day
-    over the whole period from ``day_p`` (default `day_weights`). Days after the export
-    day get no records.
+    over the whole period from ``day_p`` (default `period_day_weights`). Days after the
+    export day get no records, and no record lies after the export moment: on the
+    export day the times of day are fitted into [00:00, export time] (`fit_final_day`).
     """
     n = len(evening)
-    n_days = int((export - start) // np.timedelta64(1, "D")) + 1
-    day_w = day_weights(start, n_days)
+    day_w = period_day_weights(start, export)
+    n_days = len(day_w)
     if week is None:
         p = day_w if day_p is None else day_p
         day = rng.choice(n_days, size=n, p=p / p.sum())
@@ -100,15 +169,16 @@ def draw_times(rng: np.random.Generator, start: np.datetime64, export: np.dateti
                     rng.choice(24, size=n, p=EVENING_HOUR_WEIGHTS / EVENING_HOUR_WEIGHTS.sum()),
                     rng.choice(24, size=n, p=HOUR_WEIGHTS / HOUR_WEIGHTS.sum()))
     minute = rng.integers(0, 60, size=n)
-    return start + (day * 1440 + hour * 60 + minute).astype("timedelta64[m]")
+    times = start + (day * 1440 + hour * 60 + minute).astype("timedelta64[m]")
+    return fit_final_day(times, evening, export)
 
 
 def background_day_weights(start: np.datetime64, export: np.datetime64, n_total: int,
                            planted_week: np.ndarray) -> np.ndarray:
     """Day weights for ordinary complaints such that ordinary + planted complaints
-    follow `day_weights` (a new hotspot's burst does not swell the city's total)."""
-    n_days = int((export - start) // np.timedelta64(1, "D")) + 1
-    w = day_weights(start, n_days)
+    follow `period_day_weights` (a new hotspot's burst does not swell the city's total)."""
+    w = period_day_weights(start, export)
+    n_days = len(w)
     target = n_total * w / w.sum()
     per_week = np.bincount(planted_week, minlength=(n_days + 6) // 7)
     week_of_day = np.arange(n_days) // 7

@@ -114,5 +114,5 @@ def demo_city(tmp_path_factory):
         pytest.skip("shared/data not present")
     tmp = tmp_path_factory.mktemp("demo-full")
     db = tmp / "grid.duckdb"
-    build_demo(db, out_dir=tmp / "files")
+    build_demo(db, end=dt.date(2026, 11, 22), out_dir=tmp / "files")
     return db, json.loads((tmp / "files" / "truth.json").read_text(encoding="utf-8"))

@@ -78,7 +78,8 @@ def test_demo_loads_what_truth_says(two_builds):
 
 def test_demo_rejects_bad_arguments(tmp_path):
     res = subprocess.run([sys.executable, str(ROOT / "cli.py"), "--db", str(tmp_path / "x.duckdb"),
-                          "demo", "--weeks", "2"], capture_output=True, text=True, timeout=120)
+                          "demo", "--weeks", "2", "--end", "2026-11-22"],
+                         capture_output=True, text=True, timeout=120)
     assert res.returncode == 2
     assert "weeks" in res.stderr and len(res.stderr.strip().splitlines()) == 1
     assert not (tmp_path / "x.duckdb").exists()
