@@ -28,6 +28,7 @@ import pandas as pd
 from analytics.backlog import BacklogQuery, compute_backlog
 from analytics.cases import overdue_cases
 from analytics.hotspots import HotspotQuery, compute_hotspots
+from ingest.records import local_now
 
 HOT_BIN = 2
 RES = 9
@@ -56,9 +57,9 @@ def parse_iso_week(week: str, today: dt.date | None = None) -> tuple[dt.date, dt
     """``"2026-W47"`` → (Monday, Sunday) of that ISO week.
 
     Raises ValueError for a malformed week (not YYYY-Www, or no such week in the year) or a
-    future week (its Monday after ``today``, default the local date).
+    future week (its Monday after ``today``, default the city's local date).
     """
-    today = today or dt.date.today()
+    today = today or local_now().date()
     m = _WEEK.match(str(week).strip())
     if not m:
         raise ValueError(f"--week {week!r}: expected an ISO week like 2026-W47 (YYYY-Www)")

@@ -40,6 +40,8 @@ from analytics.backlog import (
 #: Kind labels of the two sources of cases.
 KIND_COMPLAINT = "投诉"
 KIND_INSPECTION = "督查问题"
+#: The stored status (docs/schema.md) in the words of the case lists and their exports.
+STATUS_LABELS = {"open": "办理中", "closed": "已办结", "void": "已作废"}
 
 CASE_COLUMNS = ["kind", "case_id", "received_at", "due_at", "hours_overdue", "category",
                 "subcategory", "description", "address", "status", "district", "street",
@@ -103,7 +105,8 @@ def overdue_cases(conn: duckdb.DuckDBPyConnection, as_of: dt.datetime, level: st
         :data:`CASE_COLUMNS`: kind (投诉 / 督查问题), case_id, received_at, due_at,
         hours_overdue (T − due_at in hours), category, subcategory, description, address
         (for an inspection problem: the problems found and the inspection point's name),
-        status, district, street, community, grid_id.
+        status (办理中 / 已办结 / 已作废, :data:`STATUS_LABELS`: a case closed after T was
+        still open at T), district, street, community, grid_id.
     """
     if source not in SOURCES:
         raise BacklogError(f"source {source!r}: expected one of {', '.join(SOURCES)}")
@@ -138,6 +141,7 @@ def overdue_cases(conn: duckdb.DuckDBPyConnection, as_of: dt.datetime, level: st
     if limit is not None:
         sql += f" LIMIT {int(limit)}"
     out = conn.execute(sql, named).df()
+    out["status"] = out["status"].map(STATUS_LABELS).fillna(out["status"])
     return out[CASE_COLUMNS].reset_index(drop=True)
 
 

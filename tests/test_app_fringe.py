@@ -84,10 +84,12 @@ def test_page_renders_and_density_ratio_equals_fringe_focus(app_env):
     assert got["热点网格落在区内的占比"] == f"{row.hot_share_in:.1%}"
     assert got["区内网格占全部网格的比例"] == f"{row.cell_share_in:.1%}"
     table = _frame(at, "fringe_summary").set_index("指标")
-    assert table.loc["每平方公里件数", "区内"] / table.loc["每平方公里件数", "区外"] == \
-        pytest.approx(row.density_ratio, rel=1e-12)
-    assert table.loc["件数", "区内"] == row.records_in
-    assert table.loc["热点网格数", "区内"] == row.hot_cells_in
+    assert row.per_km2_in / row.per_km2_out == pytest.approx(row.density_ratio, rel=1e-12)
+    assert table.loc["每平方公里件数", "区内"] == f"{row.per_km2_in:,.2f}"
+    # counts without decimals (the table once showed 3146.00)
+    assert table.loc["件数", "区内"] == f"{int(row.records_in):,}"
+    assert table.loc["件数", "区外"] == f"{int(row.records_out):,}"
+    assert table.loc["热点网格数", "区内"] == f"{int(row.hot_cells_in):,}"
 
 
 def test_hot_cells_mix_and_blindspots_equal_the_analytics(app_env):

@@ -88,7 +88,7 @@ def test_page_renders_and_lists_the_batches_of_the_database(app_env):
     history = at.dataframe[0].value
     assert list(history["batch_id"]) == [3, 2, 1] == [
         r[0] for r in _rows(db, "SELECT batch_id FROM import_batches ORDER BY batch_id DESC")]
-    assert list(history["kind"]) == ["complaints", "points", "boundaries:district"]
+    assert list(history["kind"]) == ["投诉工单", "考察点位", "区划边界·区县"]  # kinds in words
     assert list(history["rows_rejected"]) == [2, 0, 0]
     # the batch with rejected rows is chosen first; its rows are listed with reasons
     assert at.selectbox(key="imp_batch").value == 3
@@ -251,19 +251,20 @@ def test_field_hints_name_a_chinese_header_and_mark_required_fields():
 def test_old_upload_folders_are_swept(tmp_path):
     """Upload folders of sessions gone for hours are removed; fresh ones and others stay."""
     import os
-    import time
 
-    now = time.time()
+    # every time is set here, none read from the clock (file times are not the clock's
+    # under faketime either): "now" is 2026-11-23 12:00 UTC
+    now = 1_795_435_200.0
     old, fresh = tmp_path / "grid-upload-old", tmp_path / "grid-upload-fresh"
     other = tmp_path / "something-else"
     for folder in (old, fresh, other):
         (folder / "abc").mkdir(parents=True)
         (folder / "abc" / "complaints.csv").write_text("x", encoding="utf-8")
-    for folder in (old, other):
-        for p in [folder, *folder.rglob("*")]:
+    for folder in (old, fresh, other):
+        for p in [*folder.rglob("*"), folder]:
             os.utime(p, (now - 7 * 3600, now - 7 * 3600))
     # a fresh file deep inside keeps its folder, however old the folder itself is
-    os.utime(fresh, (now - 7 * 3600, now - 7 * 3600))
+    os.utime(fresh / "abc" / "complaints.csv", (now - 60, now - 60))
     removed = page.sweep_old_uploads(tmp_path, max_age_s=6 * 3600, now=now)
     assert removed == [old]
     assert not old.exists() and fresh.exists() and other.exists()

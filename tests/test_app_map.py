@@ -63,7 +63,9 @@ def test_the_page_renders_with_the_analytics_figures(app_env):
     assert k[DRAWN] == len(hot.rows())        # 89k cells in S: only the notable ones drawn
     assert k[FRINGE_HOT] == 0                 # no fringe loaded in this city
     assert any("只显示有记录" in c.value for c in at.caption)
-    assert "在地图上点击" in at.info[0].value     # the panel says how to use it
+    assert any("在地图上点击" in i.value for i in at.info)  # the panel says how to use it
+    # the data ends on 2026-11-22, the day before the pinned today: the page says so
+    assert any("数据截至 2026-11-22" in i.value for i in at.info)
     legend = [m.value for m in at.markdown if "background:" in m.value]
     assert legend and "件数" in legend[0] and "≥" in legend[0]
 

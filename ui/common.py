@@ -17,7 +17,16 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from store.database import DatabaseBusyError, DatabaseMissingError, database_version, db_path
+from analytics.dataspan import DataSpan, anchor_day, date_bounds
+from analytics.dataspan import data_span as analytics_data_span
+from ingest.records import local_now
+from store.database import (
+    DatabaseBusyError,
+    DatabaseMissingError,
+    database_version,
+    db_path,
+    read_connection,
+)
 from store.settings import Settings, SettingsError, load_settings, settings_path
 
 LANGUAGES = {"zh": "中文", "en": "English"}
@@ -61,9 +70,41 @@ def _settings(path: str, mtime: int | None) -> Settings:
 
 
 def today() -> dt.date:
-    """Today, or $GRID_TODAY (YYYY-MM-DD) to pin it (demos, tests)."""
+    """The city's today (local time, Asia/Shanghai), or $GRID_TODAY (YYYY-MM-DD) to pin it
+    (demos, tests)."""
     pinned = os.environ.get("GRID_TODAY")
-    return dt.date.fromisoformat(pinned) if pinned else dt.date.today()
+    return dt.date.fromisoformat(pinned) if pinned else local_now().date()
+
+
+def data_span() -> DataSpan:
+    """The dates the database's records cover (cached per database version)."""
+    return _data_span(db_file(), db_version())
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _data_span(path: str, version) -> DataSpan:
+    with read_connection(path) as conn:
+        return analytics_data_span(conn)
+
+
+def anchor() -> dt.date:
+    """The day the default periods end on: today, or the newest record's day when the data
+    ends before today (analytics.dataspan.anchor_day)."""
+    return anchor_day(today(), data_span())
+
+
+def day_bounds() -> tuple[dt.date, dt.date]:
+    """(min_value, max_value) for a date picker: every day the data covers, up to today."""
+    return date_bounds(today(), data_span())
+
+
+def data_as_of_note() -> None:
+    """Say so when the pages show data that ends before today (数据截至 2015-12-31)."""
+    day = anchor()
+    if day < today():
+        st.info(tr(f"数据截至 {day:%Y-%m-%d}（最新一条记录的日期）：默认时段以该日为终点，可选择数据覆盖的任何日期。",
+                   f"Data as of {day:%Y-%m-%d} (the newest record's day): the default periods "
+                   "end on that day; any date the data covers can be picked."))
 
 
 @dataclass(frozen=True)
@@ -73,10 +114,24 @@ class Period:
     label: str
 
 
-def period_choices(day: dt.date) -> dict[str, Period]:
-    """本周 / 上周 / 近4周 (ISO weeks, Monday to Sunday), relative to ``day``."""
+def period_choices(day: dt.date, live: bool = True) -> dict[str, Period]:
+    """The periods a page offers, relative to ``day``.
+
+    ``live`` (``day`` is today): 本周 / 上周 / 近4周, ISO weeks, Monday to Sunday. Otherwise
+    ``day`` is the newest record's day and every choice ends on it or in the week before:
+    数据最后一周 (its ISO week up to ``day``), 其前一周, 数据最后4周 (``day`` − 27 days to
+    ``day``).
+    """
     monday = day - dt.timedelta(days=day.weekday())
     last = monday - dt.timedelta(days=7)
+    if not live:
+        return {
+            "this_week": Period(monday, day, tr("数据最后一周", "Data's last week")),
+            "last_week": Period(last, monday - dt.timedelta(days=1),
+                                tr("其前一周", "The week before")),
+            "last_4_weeks": Period(day - dt.timedelta(days=27), day,
+                                   tr("数据最后4周", "Data's last 4 weeks")),
+        }
     return {
         "this_week": Period(monday, day, tr("本周", "This week")),
         "last_week": Period(last, monday - dt.timedelta(days=1), tr("上周", "Last week")),
@@ -86,8 +141,11 @@ def period_choices(day: dt.date) -> dict[str, Period]:
 
 
 def period_filter(key: str, default: str = "last_4_weeks") -> Period:
-    """A period picker in the sidebar: this week, last week, last 4 weeks or custom."""
-    choices = period_choices(today())
+    """A period picker in the sidebar: this week, last week, last 4 weeks or custom, ending
+    today or, for data that ends before today, on the newest record's day."""
+    day = anchor()
+    data_as_of_note()
+    choices = period_choices(day, live=day >= today())
     labels = {k: p.label for k, p in choices.items()} | {"custom": tr("自定义", "Custom")}
     keys = list(labels)
     # the language is part of the key: a keyed selectbox keeps showing its old labels
@@ -96,8 +154,11 @@ def period_filter(key: str, default: str = "last_4_weeks") -> Period:
     if pick != "custom":
         return choices[pick]
     p = choices[default]
+    lo, hi = day_bounds()
+    # the anchor is part of the key: data with another last day starts the range afresh
     got = st.sidebar.date_input(tr("起止日期", "From – to"), (p.start, p.end),
-                                key=f"{key}_custom_{language()}")
+                                min_value=lo, max_value=hi,
+                                key=f"{key}_custom_{language()}_{day.isoformat()}")
     if isinstance(got, (tuple, list)) and len(got) == 2:
         return Period(got[0], got[1], tr("自定义", "Custom"))
     return p
@@ -120,3 +181,15 @@ def guard(body: Callable[[], None]) -> None:
         print(traceback.format_exc(), file=sys.stderr)
         st.error(tr("出现错误，本页未能显示：", "Something went wrong; this page could not be shown: ")
                  + str(exc))
+
+
+#: How a page shows a missing figure or an empty cell (never None, nan or NaT).
+EMPTY = "—"
+
+
+def dataframe(data, **kwargs):
+    """``st.dataframe`` with empty cells shown as ``—`` (Streamlit's default is ``None``).
+
+    Every table a page shows goes through here, so none can forget."""
+    kwargs.setdefault("placeholder", EMPTY)
+    return st.dataframe(data, **kwargs)

@@ -123,21 +123,23 @@ def legend_html(legend: list[tuple[str, str]], lang: str) -> str:
     return f'<div class="wall-legend">{rows}</div>'
 
 
-def escape_value(value: object) -> str:
-    """A table cell's text, escaped: ``—`` for a missing value, ``MM-DD HH:MM`` for a time."""
+def escape_value(value: object, year: int | None = None) -> str:
+    """A table cell's text, escaped: ``—`` for a missing value; a time as ``MM-DD HH:MM``
+    when it falls in ``year`` (the current one), else ``YYYY-MM-DD HH:MM``."""
     if value is None or value is pd.NA or value is pd.NaT or (
             isinstance(value, float) and np.isnan(value)):
         return "—"
     if isinstance(value, (pd.Timestamp, dt.datetime)):
-        value = value.strftime("%m-%d %H:%M")
+        value = value.strftime("%m-%d %H:%M" if value.year == year else "%Y-%m-%d %H:%M")
     return html.escape(str(value))
 
 
-def clock(t: dt.datetime | None) -> str:
-    """``MM-DD HH:MM``; a midnight as the end of the day before (``11-22 24:00``)."""
+def clock(t: dt.datetime | None, year: int | None = None) -> str:
+    """As :func:`escape_value`; a midnight as the end of the day before (``11-22 24:00``)."""
     if t is not None and not pd.isna(t) and t.time() == dt.time():
-        return html.escape(f"{t - dt.timedelta(days=1):%m-%d} 24:00")
-    return escape_value(t)
+        day = t - dt.timedelta(days=1)
+        return html.escape(f"{day:%m-%d} 24:00" if day.year == year else f"{day:%Y-%m-%d} 24:00")
+    return escape_value(t, year)
 
 
 def rate(x: float | None) -> str:
@@ -164,16 +166,19 @@ def tile(label: str, figure: str, now: float | None = None, before: float | None
             f"{change}</div>")
 
 
-def _head_and_rows(df: pd.DataFrame, columns: dict[str, str]) -> tuple[str, str]:
+def _head_and_rows(df: pd.DataFrame, columns: dict[str, str],
+                   year: int | None) -> tuple[str, str]:
     head = "".join(f"<th>{html.escape(label)}</th>" for label in columns.values())
-    rows = "".join("<tr>" + "".join(f"<td>{escape_value(r[c])}</td>" for c in columns)
+    rows = "".join("<tr>" + "".join(f"<td>{escape_value(r[c], year)}</td>" for c in columns)
                    + "</tr>" for _, r in df.iterrows())
     return head, rows
 
 
-def table_html(title: str, df: pd.DataFrame, columns: dict[str, str]) -> str:
-    """A titled box with ``df``'s ``columns`` (column → header) as a table."""
-    head, rows = _head_and_rows(df, columns)
+def table_html(title: str, df: pd.DataFrame, columns: dict[str, str],
+               year: int | None = None) -> str:
+    """A titled box with ``df``'s ``columns`` (column → header) as a table; times in
+    ``year`` without their year (:func:`escape_value`)."""
+    head, rows = _head_and_rows(df, columns, year)
     if not len(df):
         rows = f'<tr><td colspan="{len(columns)}">{html.escape(tr("无", "None"))}</td></tr>'
     return (f'<div class="wall-box"><h3>{html.escape(title)}</h3><table class="wall-table">'
@@ -182,13 +187,13 @@ def table_html(title: str, df: pd.DataFrame, columns: dict[str, str]) -> str:
 
 def rolling_table(title: str, df: pd.DataFrame, columns: dict[str, str],
                   visible: int = ROLL_VISIBLE, seconds_per_row: float = ROLL_SECONDS,
-                  row_vw: float = ROLL_ROW_VW) -> str:
+                  row_vw: float = ROLL_ROW_VW, year: int | None = None) -> str:
     """A table showing ``visible`` rows at a time that scrolls through all of ``df`` and
     starts over (滚动列表), in CSS alone (the rows twice, moved up by half); a plain table
     when everything fits."""
     if len(df) <= visible:
-        return table_html(title, df, columns)
-    head, rows = _head_and_rows(df, columns)
+        return table_html(title, df, columns, year)
+    head, rows = _head_and_rows(df, columns, year)
     width = f"{100 / len(columns):.4f}%"
     cols = "<colgroup>" + f'<col style="width:{width}">' * len(columns) + "</colgroup>"
     return (f'<div class="wall-box"><h3>{html.escape(title)}</h3>'
@@ -232,11 +237,13 @@ def header_html(title: str, run: int, *, data_as_of: dt.datetime | None,
     """The title line. At its right, the time the data is as of, the last import and the
     refresh time; in their place, in red, ``held`` (the database was busy: these are the
     numbers of ``refreshed``) or, with ``stale_minutes`` given, the stale-data warning.
-    ``run`` is the refresh count (``data-run``, for the soak)."""
-    as_of = escape_value(data_as_of)
+    ``run`` is the refresh count (``data-run``, for the soak). Times show their year
+    unless it is ``refreshed``'s."""
+    year = refreshed.year
+    as_of = escape_value(data_as_of, year)
     if held:
         right = (html.escape(tr("数据库忙，显示的是 ", "Database busy: showing the numbers "
-                                                     "of ")) + clock(refreshed)
+                                                     "of ")) + clock(refreshed, year)
                  + html.escape(tr(" 的数据", "")))
     elif stale_minutes is not None:
         m = f"{stale_minutes:g}"
@@ -248,9 +255,9 @@ def header_html(title: str, run: int, *, data_as_of: dt.datetime | None,
     if right is not None:
         right = f'<span class="wall-stale" data-testid="wall-stale">{right}</span>'
     else:
-        imported = escape_value(last_import_at)
+        imported = escape_value(last_import_at, year)
         right = (f'<span class="wall-asof">{html.escape(tr("数据截至", "Data as of"))} {as_of}'
                  f' · {html.escape(tr("最近导入", "Last import"))} {imported}'
-                 f' · {html.escape(tr("刷新于", "Refreshed"))} {clock(refreshed)}</span>')
+                 f' · {html.escape(tr("刷新于", "Refreshed"))} {clock(refreshed, year)}</span>')
     return (f'<div class="wall-title" data-run="{int(run)}"><h1>{html.escape(title)}</h1>'
             f"{right}</div>")

@@ -19,7 +19,17 @@ import streamlit as st
 from analytics.backlog import LEVELS, UNLOCATED, BacklogQuery, compute_backlog
 from analytics.cases import CHILD_LEVEL, children_of, overdue_cases, select_children
 from store.database import read_connection
-from ui.common import current_settings, db_file, db_version, guard, today, tr
+from ui.common import (
+    anchor,
+    current_settings,
+    data_as_of_note,
+    dataframe,
+    day_bounds,
+    db_file,
+    db_version,
+    guard,
+    tr,
+)
 from ui.downloads import to_csv_bytes, to_xlsx_bytes
 
 PATH_KEY = "backlog_path"
@@ -177,14 +187,18 @@ def _case_config() -> dict:
 
 
 def _inputs() -> tuple[dt.datetime, dt.datetime, str] | None:
-    day = today()
+    day = anchor()
+    data_as_of_note()
+    lo, hi = day_bounds()
     c1, c2, c3 = st.columns([1, 1, 2])
     as_of_day = c1.date_input(tr("截至日期（当日24时）", "As of (end of day)"), value=day,
+                              min_value=lo, max_value=hi,
                               key="backlog_as_of")
     as_of = dt.datetime.combine(as_of_day + dt.timedelta(days=1), dt.time())
     # the start's widget is keyed on the as-of day: a new as-of resets it to as-of − 7 days
     start_day = c2.date_input(tr("统计期起始", "Period from"),
-                              value=as_of_day - dt.timedelta(days=6),
+                              value=max(lo, as_of_day - dt.timedelta(days=6)),
+                              min_value=lo, max_value=hi,
                               key=f"backlog_start_{as_of_day.isoformat()}")
     labels = source_labels()
     source = c3.radio(tr("案件来源", "Cases from"), list(labels), format_func=labels.get,
@@ -255,7 +269,7 @@ def _level_table(table: pd.DataFrame, unit: dict | None, version) -> None:
         if picked and picked[0] in drillable:
             _push(units[picked[0]])
 
-    st.dataframe(_display(rows), hide_index=True, column_config=_column_config(),
+    dataframe(_display(rows), hide_index=True, column_config=_column_config(),
                  key=table_key, on_select=on_select, selection_mode="single-row")
     pick_key = f"backlog_pick_{table_key}"
 
@@ -296,7 +310,7 @@ def _cases(as_of: dt.datetime, source: str, unit: dict | None, unit_label: str, 
     if len(cases) == 0:
         st.success(tr("没有超期未结的案件。", "No case is overdue."))
         return
-    st.dataframe(cases, hide_index=True, column_config=_case_config())
+    dataframe(cases, hide_index=True, column_config=_case_config())
     stamp = f"{as_of - dt.timedelta(minutes=1):%Y%m%d}"
     stem = f"超期未结_{re.sub(r'[^0-9A-Za-z一-鿿]+', '_', unit_label)}_{stamp}"
     title = f"超期未结案件 · {unit_label} · 截至 {as_of:%Y-%m-%d %H:%M}"

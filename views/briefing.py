@@ -12,7 +12,16 @@ from pathlib import Path
 
 import streamlit as st
 
-from ui.common import current_settings, db_file, db_version, guard, today, tr
+from ui.common import (
+    anchor,
+    current_settings,
+    data_as_of_note,
+    db_file,
+    db_version,
+    guard,
+    today,
+    tr,
+)
 
 MIME = {".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         ".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
@@ -44,7 +53,10 @@ def _body() -> None:
                   "地图图片和热点网格 GeoJSON。",
                   "The same files as `python cli.py export-weekly --week … --out DIR`: the Excel "
                   "tables, the Word briefing, the map picture and the hotspot cells as GeoJSON."))
-    weeks = recent_weeks(today())
+    data_as_of_note()
+    day = anchor()
+    # data that ends before today: the newest week offered is the one holding its last day
+    weeks = recent_weeks(day if day >= today() else day + dt.timedelta(days=7))
     week = st.selectbox(tr("周次（ISO 周，周一至周日）", "ISO week (Monday to Sunday)"), weeks,
                         key="briefing_week")
     if not st.button(tr("生成周报", "Make the briefing"), type="primary", key="briefing_go"):

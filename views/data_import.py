@@ -36,7 +36,14 @@ from ingest.fields import ALIASES, FIELDS, REQUIRED
 from ingest.mapping import Mapping
 from ingest.pipeline import ingest_file
 from store.database import DatabaseBusyError, DatabaseMissingError, read_connection
-from ui.common import db_file, db_version, guard, tr
+from ui.common import (
+    EMPTY,
+    dataframe,
+    db_file,
+    db_version,
+    guard,
+    tr,
+)
 
 #: Record kinds in the order the page offers them, with (zh, en) labels.
 KIND_LABELS: dict[str, tuple[str, str]] = {
@@ -283,6 +290,7 @@ def _file_section(db: str, kind: str, path: Path, crs: str | None, encoding: str
     editor_key = "imp_cols_" + hashlib.sha1("|".join(sig).encode()).hexdigest()[:12]
     edited = st.data_editor(
         table, key=editor_key, hide_index=True, num_rows="fixed", width="stretch",
+        placeholder=EMPTY,
         disabled=["column", "sample"],
         column_config={
             "column": st.column_config.TextColumn(tr("文件中的列", "Column in the file")),
@@ -380,7 +388,7 @@ def _show_result(res, dry: bool) -> None:
     rejected = getattr(res, "rejected_rows", None)
     if rejected is not None and len(rejected):
         st.markdown(tr(f"**未入库的行（{len(rejected):,} 行）**", f"**Rows not loaded ({len(rejected):,})**"))
-        st.dataframe(rejected.head(SHOW_ROWS), hide_index=True, width="stretch",
+        dataframe(rejected.head(SHOW_ROWS), hide_index=True, width="stretch",
                      column_config=_rejected_config())
         if dry:
             st.download_button(tr("下载未入库的行（CSV）", "Download the rows not loaded (CSV)"),
@@ -397,6 +405,28 @@ def _rejected_config() -> dict:
     }
 
 
+#: Boundary levels and zone kinds of the import history's batch kinds, with (zh, en) labels.
+BATCH_PARTS: dict[str, tuple[str, str]] = {
+    "boundaries": ("区划边界", "Boundaries"), "zones": ("片区", "Zones"),
+    "district": ("区县", "districts"), "street": ("街道", "streets"),
+    "community": ("社区", "communities"), "grid": ("网格", "grids"),
+    "fringe": ("城乡结合部", "urban-rural fringe"),
+    "fringe-derived": ("城乡结合部（由建成区推导）", "urban-rural fringe (derived)"),
+}
+
+
+def batch_kind_label(kind: str) -> str:
+    """A batch's kind in words: ``boundaries:grid`` → 区划边界·网格; a zone kind the city
+    named itself is shown as it is."""
+    base, _, part = str(kind).partition(":")
+    if base in KIND_LABELS:
+        return tr(*KIND_LABELS[base])
+    words = [tr(*BATCH_PARTS[base]) if base in BATCH_PARTS else base]
+    if part:
+        words.append(tr(*BATCH_PARTS[part]) if part in BATCH_PARTS else part)
+    return "·".join(words)
+
+
 def _history_section(db: str) -> None:
     st.subheader(tr("导入记录", "Import history"))
     version = db_version()
@@ -409,7 +439,8 @@ def _history_section(db: str) -> None:
     if history.empty:
         st.info(tr("还没有导入过数据。", "Nothing has been imported yet."))
         return
-    st.dataframe(history, hide_index=True, width="stretch", column_config={
+    history = history.assign(kind=history["kind"].map(batch_kind_label))
+    dataframe(history, hide_index=True, width="stretch", column_config={
         "batch_id": st.column_config.NumberColumn(tr("批次", "Batch"), format="%d"),
         "kind": tr("类型", "Kind"), "file_name": tr("文件", "File"),
         "started_at": st.column_config.DatetimeColumn(tr("开始", "Started"),
@@ -440,7 +471,7 @@ def _history_section(db: str) -> None:
     st.caption(tr(f"共 {len(rejected):,} 行未入库" + (f"，显示前 {SHOW_ROWS} 行" if len(rejected) > SHOW_ROWS else ""),
                   f"{len(rejected):,} rows not loaded"
                   + (f"; the first {SHOW_ROWS} shown" if len(rejected) > SHOW_ROWS else "")))
-    st.dataframe(rejected.head(SHOW_ROWS), hide_index=True, width="stretch",
+    dataframe(rejected.head(SHOW_ROWS), hide_index=True, width="stretch",
                  column_config=_rejected_config())
     st.download_button(tr("下载未入库的行（CSV）", "Download the rows not loaded (CSV)"),
                        csv_bytes(rejected), file_name=f"rejected-batch-{int(batch)}.csv",

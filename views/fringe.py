@@ -19,7 +19,14 @@ from analytics.fringe import fringe_focus
 from analytics.hotspots import HotspotQuery
 from analytics.studyarea import RESOLUTIONS, StudyAreaError
 from store.database import read_connection
-from ui.common import db_file, db_version, guard, period_filter, tr
+from ui.common import (
+    dataframe,
+    db_file,
+    db_version,
+    guard,
+    period_filter,
+    tr,
+)
 from ui.downloads import to_xlsx_bytes
 from ui.notes import note_text
 from views.backlog import md_escape
@@ -72,17 +79,19 @@ def _num(v, fmt: str) -> str:
 
 
 def _summary_table(row: pd.Series) -> pd.DataFrame:
-    """Inside vs outside, one line per measure."""
+    """Inside vs outside, one line per measure, as text: counts without decimals, areas and
+    densities with two."""
     inside, outside = tr("区内", "Inside"), tr("区外", "Outside")
+    count, two = ",.0f", ",.2f"
     lines = [
-        (tr("面积(km²)", "Area (km²)"), row.area_in_km2, row.area_out_km2),
-        (tr("件数", "Records"), row.records_in, row.records_out),
-        (tr("每平方公里件数", "Records per km²"), row.per_km2_in, row.per_km2_out),
-        (tr("网格数", "Cells"), row.cells_in, row.cells_total - row.cells_in),
+        (tr("面积(km²)", "Area (km²)"), row.area_in_km2, row.area_out_km2, two),
+        (tr("件数", "Records"), row.records_in, row.records_out, count),
+        (tr("每平方公里件数", "Records per km²"), row.per_km2_in, row.per_km2_out, two),
+        (tr("网格数", "Cells"), row.cells_in, row.cells_total - row.cells_in, count),
         (tr("热点网格数", "Hot cells"), row.hot_cells_in,
-         row.hot_cells_total - row.hot_cells_in),
+         row.hot_cells_total - row.hot_cells_in, count),
     ]
-    return pd.DataFrame([(m, float(a), float(b)) for m, a, b in lines],
+    return pd.DataFrame([(m, _num(a, f), _num(b, f)) for m, a, b, f in lines],
                         columns=[tr("指标", "Measure"), inside, outside])
 
 
@@ -110,11 +119,7 @@ def _focus(start: dt.date, end: dt.date, res: int, source: str, kind: str,
                         "The share of hot cells it would hold by chance"))
     if note:
         st.caption(note_text(note))
-    st.dataframe(_summary_table(row), hide_index=True, key="fringe_summary",
-                 column_config={tr("区内", "Inside"): st.column_config.NumberColumn(
-                                    format="%.2f"),
-                                tr("区外", "Outside"): st.column_config.NumberColumn(
-                                    format="%.2f")})
+    dataframe(_summary_table(row), hide_index=True, key="fringe_summary")
     st.subheader(tr(f"{name}内的热点网格（{len(ranked)} 个，按 Gi* z 值排序）",
                     f"Hot cells in the {name} ({len(ranked)}, by Gi* z)"))
     if len(ranked) == 0:
@@ -122,7 +127,7 @@ def _focus(start: dt.date, end: dt.date, res: int, source: str, kind: str,
                     "No significant hot cell inside for this period."))
     else:
         nc, tc = st.column_config.NumberColumn, st.column_config.TextColumn
-        st.dataframe(ranked[["rank", "district", "street", "count", "gi_z", "gi_bin", "h3",
+        dataframe(ranked[["rank", "district", "street", "count", "gi_z", "gi_bin", "h3",
                              "lon", "lat"]], hide_index=True, key="fringe_ranked",
                      column_config={
                          "rank": nc(tr("排名", "Rank"), format="%d"),
@@ -151,7 +156,7 @@ def _mix(start: dt.date, end: dt.date, kind: str, version) -> pd.DataFrame:
     ], ignore_index=True).fillna({share: 0.0})
     st.bar_chart(long, x=cat, y=share, color=where, stack=False, sort=False)
     nc = st.column_config.NumberColumn
-    st.dataframe(mix, hide_index=True, key="fringe_mix", column_config={
+    dataframe(mix, hide_index=True, key="fringe_mix", column_config={
         "category": st.column_config.TextColumn(cat),
         "count_in": nc(tr("区内件数", "Inside"), format="%d"),
         "count_out": nc(tr("区外件数", "Outside"), format="%d"),
@@ -171,7 +176,7 @@ def _blindspots(start: dt.date, end: dt.date, res: int, version) -> pd.DataFrame
     only = st.checkbox(tr("只看城乡结合部内的", "Only those in the fringe"), key="fringe_blind_only")
     shown = blind[blind.in_fringe.astype(bool)] if only else blind
     nc, tc = st.column_config.NumberColumn, st.column_config.TextColumn
-    st.dataframe(shown[["district", "street", "count", "gi_z", "gi_bin", "in_fringe",
+    dataframe(shown[["district", "street", "count", "gi_z", "gi_bin", "in_fringe",
                         "nearest_point_name", "nearest_point_type", "nearest_point_m", "h3",
                         "lon", "lat"]], hide_index=True, key="fringe_blind",
                  column_config={

@@ -25,7 +25,7 @@ from store.settings import (
     save_settings,
     settings_path,
 )
-from ui.common import LANGUAGES, current_settings, db_file, guard, tr
+from ui.common import EMPTY, LANGUAGES, current_settings, db_file, guard, tr
 
 #: The basemap choices of the page; "custom" is an XYZ URL template typed in.
 BASEMAP_CHOICES: dict[str, tuple[str, str]] = {
@@ -229,7 +229,7 @@ def _body() -> None:
                   "Used when a record carries no deadline."))
     limits = st.data_editor(
         limits_table(current["deadlines.categories"]), key="set_limits", num_rows="dynamic",
-        hide_index=True, width="stretch",
+        hide_index=True, width="stretch", placeholder=EMPTY,
         column_config={
             "category": st.column_config.TextColumn(tr("类别（大类或小类）", "Category (or subcategory)")),
             "limit": st.column_config.TextColumn(tr("时限", "Limit"),

@@ -138,7 +138,8 @@ def _rankings(n, view: str) -> None:
                              {"received_at": tr("受理时间", "Received"),
                               "category": tr("类别", "Category"),
                               "street": tr("街道", "Street"),
-                              "hours": tr("超期(小时)", "Hours overdue")}, **big)
+                              "hours": tr("超期(小时)", "Hours overdue")},
+                             year=n.now.year, **big)
     if view == "all":
         c1, c2 = st.columns(2, gap="small")
         with c1:
