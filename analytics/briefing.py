@@ -28,7 +28,7 @@ import pandas as pd
 from analytics.backlog import BacklogQuery, compute_backlog
 from analytics.cases import overdue_cases
 from analytics.hotspots import HotspotQuery, compute_hotspots
-from ingest.records import local_now
+from store.clock import local_now
 
 HOT_BIN = 2
 RES = 9

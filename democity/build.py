@@ -9,7 +9,7 @@ database and loads those files through the same functions the commands
 Same seed and arguments, same bytes: all randomness comes from one
 ``numpy.random.default_rng(seed)`` and no file records the wall-clock time. The one
 exception is the default end: without ``end`` the demo ends today, at the current minute
-of the city's local time (`ingest.records.local_now`), and that moment is the only thing
+of the city's local time (`store.clock.local_now`), and that moment is the only thing
 that reads the clock.
 """
 
@@ -99,7 +99,7 @@ def _points_geojson(frame: pd.DataFrame, lon: np.ndarray, lat: np.ndarray) -> st
 def resolve_end(end: dt.date | None, now: dt.datetime | None) -> tuple[dt.date, dt.datetime | None]:
     """(end day, wall-clock now) of a demo build.
 
-    ``end`` None: the demo ends today, ``now`` (default `ingest.records.local_now`, the
+    ``end`` None: the demo ends today, ``now`` (default `store.clock.local_now`, the
     city's local time). ``end`` given and ``now`` None: the end day's 23:59, no clock
     read. An aware ``now`` is converted to the city's time zone.
     """
@@ -114,7 +114,7 @@ def resolve_end(end: dt.date | None, now: dt.datetime | None) -> tuple[dt.date, 
             now = now.astimezone(ZoneInfo(LOCAL_TZ)).replace(tzinfo=None)
     if end is None:
         if now is None:
-            from ingest.records import local_now
+            from store.clock import local_now
 
             now = local_now()
         end = now.date()
@@ -132,7 +132,7 @@ def write_demo_files(out_dir: str | Path, *, seed: int = 7, end: dt.date | None 
 
     The period ends on ``end``; the export moment (when the simulated hotline system
     exported its data) is ``end`` 23:59 when ``now`` is None. Without ``end`` the demo
-    ends today: ``now`` defaults to `ingest.records.local_now` and the export moment is
+    ends today: ``now`` defaults to `store.clock.local_now` and the export moment is
     ``now`` floored to the minute (likewise when ``now`` falls on ``end``; a ``now``
     after ``end`` changes nothing). No record lies after the export moment: on the final
     day the received times are fitted into [00:00, export time] of that day with the
@@ -289,7 +289,7 @@ def build_demo(db: str | Path | None, *, seed: int = 7, end: dt.date | None = No
     """Replace the database by the demo city: write the files, load them like a user.
 
     ``end`` and ``now`` as in `write_demo_files`: without ``end`` the demo ends today at
-    the current minute (``now``, default `ingest.records.local_now`, read once).
+    the current minute (``now``, default `store.clock.local_now`, read once).
 
     Order: districts, streets, communities, grids (``load_boundaries``), the fringe
     band from the core (``derive_fringe``, 3 km), then points, inspections and

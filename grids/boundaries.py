@@ -51,6 +51,7 @@ from grids.polyfile import (  # noqa: F401  (re-exported)
     pick_field,
     read_polygons,
 )
+from store.clock import local_now
 from store.database import next_batch_id, write_transaction
 
 LEVELS = ("district", "street", "community", "grid")
@@ -324,7 +325,7 @@ def record_batch(conn, batch: int, kind: str, path: Path, sha: str, started: dat
         "INSERT INTO import_batches (batch_id, kind, file_name, sha256, started_at, finished_at, "
         "rows_read, rows_inserted, rows_updated, rows_unchanged, rows_rejected, rows_fixed, crs, "
         "encoding, mapping) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, NULL, ?)",
-        [batch, kind, path.name, sha, started, datetime.now(), read, inserted, updated,
+        [batch, kind, path.name, sha, started, local_now(), read, inserted, updated,
          unchanged, fixed, crs, json.dumps(mapping, ensure_ascii=False)])
 
 
@@ -396,7 +397,7 @@ def load_boundaries(db, path, level: str, *, crs: str | None = None, id_field: s
         "level": level, "parent_id": pd.Series(parents, dtype=object), "area_km2": area,
         "geometry": pd.Series(shapely.to_wkt(pf.geoms, rounding_precision=-1), dtype=object)})
     sha = file_sha256(pf.path)
-    started = datetime.now()
+    started = local_now()
     with write_transaction(db) as conn:
         batch = next_batch_id(conn)
         report.batch_id = batch

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 
 import numpy as np
@@ -33,6 +32,7 @@ from grids.boundaries import (
     record_batch,
     upsert,
 )
+from store.clock import local_now
 from store.database import next_batch_id, write_transaction
 
 #: Property names recognised (case-insensitive, in this order) for a zone's id and name.
@@ -132,7 +132,7 @@ def load_zones(db, path, kind: str, *, crs: str | None = None, name_field: str |
                         zone_ids=list(ids), warnings=list(pf.warnings))
     report.warnings += [f"{pf.label(i, ids)}: invalid polygon ({why}) repaired with make_valid"
                         for i, why in pf.repaired.items()]
-    sha, started = file_sha256(pf.path), datetime.now()
+    sha, started = file_sha256(pf.path), local_now()
     with write_transaction(db) as conn:
         report.batch_id = batch = next_batch_id(conn)
         report.inserted, report.updated, report.unchanged = upsert(
@@ -206,7 +206,7 @@ def derive_fringe(db, core_path, *, width_km: float = 3.0, crs: str | None = Non
         raise BoundaryError(f"--width-km {width_km:g}: expected a width above 0 km")
     pf = read_polygons(core_path, crs=crs, what="core")
     core = shapely.union_all(pf.geoms)
-    sha, started = file_sha256(pf.path), datetime.now()
+    sha, started = file_sha256(pf.path), local_now()
     name = DERIVED_FRINGE_NAME.format(width=f"{width_km:g}")
     with write_transaction(db) as conn:
         wkt = [r[0] for r in conn.execute(

@@ -27,7 +27,8 @@ from ingest.errors import InputError
 from ingest.fields import ID_FIELD, KINDS, TABLE
 from ingest.mapping import Mapping, load_mapping
 from ingest.readers import file_sha256, read_table
-from ingest.records import Prepared, local_now, prepare_records
+from ingest.records import Prepared, prepare_records
+from store.clock import local_now
 from store.database import db_path, next_batch_id, write_transaction
 from store.schema import ensure_schema
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from zoneinfo import ZoneInfo
 
 import duckdb
 import numpy as np
@@ -22,7 +21,6 @@ from ingest.mapping import Mapping
 from ingest.readers import GEOM_LAT, GEOM_LON, MAX_FIELD_CHARS, RawTable, raw_rows
 from ingest.validate import Verdicts, quoted_at, times_at
 from ingest.values import (
-    LOCAL_TZ,
     TIME_FORMS_HELP,
     map_status,
     parse_bools,
@@ -30,6 +28,7 @@ from ingest.values import (
     parse_ints,
     parse_times,
 )
+from store.clock import local_now
 
 #: How far outside the loaded jurisdictions a point may lie (degrees, about 50 km).
 CITY_MARGIN_DEG = 0.5
@@ -53,11 +52,6 @@ class Prepared:
     columns_used: dict[str, str]
     crs: str | None
     warnings: list[str] = field(default_factory=list)
-
-
-def local_now() -> dt.datetime:
-    """The city's wall-clock time now (naive)."""
-    return dt.datetime.now(ZoneInfo(LOCAL_TZ)).replace(tzinfo=None)
 
 
 def resolve_columns(raw: RawTable, kind: str, mapping: Mapping | None, name: str) -> dict[str, str]:

@@ -11,8 +11,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-#: The local wall-clock zone timestamps are stored in (docs/schema.md: Asia/Shanghai).
-LOCAL_TZ = "Asia/Shanghai"
+from store.clock import LOCAL_TZ  # the zone records are kept in (re-exported)
 
 #: Forms accepted, after normalisation (年月日时分秒 → - - space : : ; / and T → - and space).
 TIME_FORMATS = (

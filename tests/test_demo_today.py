@@ -159,9 +159,9 @@ def test_now_before_end_is_refused(tmp_path):
 
 
 def test_default_end_is_today_from_local_now(monkeypatch):
-    import ingest.records
+    import store.clock
 
-    monkeypatch.setattr(ingest.records, "local_now", lambda: NOW)
+    monkeypatch.setattr(store.clock, "local_now", lambda: NOW)
     assert resolve_end(None, None) == (END, NOW)
     assert resolve_end(END, None) == (END, None)  # an explicit end reads no clock
     aware = dt.datetime(2026, 12, 9, 7, 37, 20, tzinfo=dt.UTC)

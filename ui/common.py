@@ -19,7 +19,7 @@ import streamlit as st
 
 from analytics.dataspan import DataSpan, anchor_day, date_bounds
 from analytics.dataspan import data_span as analytics_data_span
-from ingest.records import local_now
+from store.clock import local_now
 from store.database import (
     DatabaseBusyError,
     DatabaseMissingError,
