@@ -19,3 +19,8 @@ LOCAL_TZ = "Asia/Shanghai"
 def local_now() -> dt.datetime:
     """The city's wall-clock time now (naive, in :data:`LOCAL_TZ`)."""
     return dt.datetime.now(ZoneInfo(LOCAL_TZ)).replace(tzinfo=None)
+
+
+def local_time(timestamp: float) -> dt.datetime:
+    """The city's wall-clock time (naive) at a POSIX ``timestamp``."""
+    return dt.datetime.fromtimestamp(timestamp, ZoneInfo(LOCAL_TZ)).replace(tzinfo=None)

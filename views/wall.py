@@ -18,6 +18,7 @@ import pandas as pd
 import streamlit as st
 
 from analytics.wall import WallError, WallNumbers, is_stale, wall_numbers
+from store.clock import local_time
 from store.database import DatabaseBusyError, read_connection
 from ui import wall_html as wh
 from ui import webmap
@@ -30,12 +31,12 @@ DEFAULT_REFRESH = 60
 
 def now_local(refresh: int) -> tuple[dt.datetime, int]:
     """(now, refresh slot). The numbers are read afresh once per slot of ``refresh``
-    seconds, as of the slot's start; with GRID_TODAY pinned, as of that day's end (the
+    seconds, as of the slot's start in the city's local time; with GRID_TODAY pinned, as of that day's end (the
     next midnight, the staff app's 当日24时), still re-read every slot."""
     slot = int(time.time() // max(1, refresh))
     if os.environ.get("GRID_TODAY"):
         return dt.datetime.combine(today() + dt.timedelta(days=1), dt.time()), slot
-    return dt.datetime.fromtimestamp(slot * max(1, refresh)), slot
+    return local_time(slot * max(1, refresh)), slot
 
 
 def _param_seconds(name: str, default: int | None) -> int | None:
