@@ -30,9 +30,7 @@ sys.path.insert(0, str(ROOT))
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-DISTRICTS = ROOT.parent / "shared" / "data" / "nanning_districts_gcj02.geojson"
-if not DISTRICTS.exists():
-    DISTRICTS = ROOT / "data" / "nanning" / "nanning_districts_gcj02.geojson"
+from democity.build import DISTRICTS_FILE as DISTRICTS  # noqa: E402  (data/nanning/, committed)
 
 CATEGORIES = ["市容环境", "宣传广告", "施工管理", "街面秩序", "突发事件"]
 STATUSES = ["已办结", "已办结", "已办结", "处置中", "已派遣", "返工", "已作废"]

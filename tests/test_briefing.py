@@ -181,9 +181,14 @@ def test_iso_week_bounds():
 
 
 @pytest.mark.parametrize("week", ["2026-47", "2027-W10"])
-def test_cli_exit_2_for_bad_weeks(week, tmp_path, capsys):
+def test_cli_exit_2_for_bad_weeks(week, tmp_path, capsys, monkeypatch):
+    import analytics.briefing as briefing
     from cli import main
 
+    # the command line judges a future week by the local date: pin it to TODAY, so that
+    # 2027-W10 is in the future whatever day the test runs on
+    real = briefing.parse_iso_week
+    monkeypatch.setattr(briefing, "parse_iso_week", lambda w, today=None: real(w, today or TODAY))
     assert main(["--db", str(tmp_path / "none.duckdb"), "export-weekly", "--week", week,
                  "--out", str(tmp_path / "out")]) == 2
     assert "--week" in capsys.readouterr().err

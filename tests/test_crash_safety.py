@@ -41,8 +41,9 @@ pytestmark = pytest.mark.slow
 def write_complaints(path: Path, n: int, prefix: str, seed: int) -> Path:
     """``n`` plausible complaints (GCJ-02, Nanning) with ids ``<prefix>0000001``..."""
     rng = np.random.default_rng(seed)
-    # the command line judges "in the future" by the real clock: stay well before it
-    start = np.datetime64(dt.date.today() - dt.timedelta(days=210), "s")
+    # every time at least 5 days before NOW (2026-11-23), hence also before the real clock
+    # by which the command line judges "in the future": the same rows on any day
+    start = np.datetime64(NOW.date() - dt.timedelta(days=210), "s")
     received = start + rng.integers(0, 200 * 86_400, n).astype("timedelta64[s]")
     closed = received + rng.integers(3_600, 5 * 86_400, n).astype("timedelta64[s]")
     is_closed = rng.random(n) < 0.7

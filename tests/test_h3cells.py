@@ -6,6 +6,7 @@ import pytest
 
 from grids import h3cells
 from store.database import read_connection, write_transaction
+from tests.conftest import NANNING
 
 
 @pytest.fixture(scope="module")
@@ -85,10 +86,6 @@ def test_polygon_to_cells_centre_containment():
     assert got == brute
 
 
-NANNING = __import__("pathlib").Path(__file__).resolve().parents[2] / "shared" / "data" / (
-    "nanning_districts_gcj02.geojson")
-
-
 @pytest.fixture(scope="module")
 def nanning_wgs84():
     import json
@@ -97,8 +94,6 @@ def nanning_wgs84():
 
     from grids.crs import transform_geometry
 
-    if not NANNING.exists():
-        pytest.skip("shared/data not present")
     doc = json.loads(NANNING.read_text(encoding="utf-8"))
     geoms = [transform_geometry(shapely.geometry.shape(f["geometry"]), "gcj02", "wgs84")
              for f in doc["features"]]

@@ -16,11 +16,8 @@ import shapely
 from analytics.hotspots import HotspotError, HotspotQuery, compute_hotspots
 
 ROOT = Path(__file__).resolve().parents[1]
-NANNING = ROOT.parent / "shared" / "data" / "nanning_districts_gcj02.geojson"
 NOW = dt.datetime(2026, 11, 23, 12, 0)
 CLUSTER = (108.33, 22.83)  # WGS-84, central Nanning
-
-pytestmark = pytest.mark.skipif(not NANNING.exists(), reason="shared/data not present")
 
 
 @pytest.fixture(scope="module")

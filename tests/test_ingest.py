@@ -1,4 +1,7 @@
-"""Ingest end to end: real foreign export, upsert semantics, coordinate systems."""
+"""Ingest end to end: a foreign export, upsert semantics, coordinate systems.
+
+The foreign export is tests/fixtures/boston311_like.csv: synthetic, in the format of
+Boston's open-data 311 export (see tests/fixtures/README.md)."""
 
 import json
 from pathlib import Path
@@ -11,10 +14,9 @@ import pytest
 
 from grids.crs import wgs84_to_bd09, wgs84_to_gcj02
 from ingest.pipeline import ingest_file
+from tests.conftest import NANNING
 
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
-BOSTON = SHARED / "boston311-100.csv"
-NANNING = SHARED / "nanning_districts_gcj02.geojson"
+BOSTON = Path(__file__).resolve().parent / "fixtures" / "boston311_like.csv"
 NOW = pd.Timestamp("2026-11-23 12:00").to_pydatetime()
 
 BOSTON_MAPPING = """
@@ -35,8 +37,6 @@ Closed = "closed"
 crs = "wgs84"
 """
 
-needs_boston = pytest.mark.skipif(not BOSTON.exists(), reason="shared/data not present")
-
 
 def _rows(db, sql):
     con = duckdb.connect(str(db), read_only=True)
@@ -53,7 +53,6 @@ def boston(tmp_path):
     return tmp_path / "b.duckdb", mapping
 
 
-@needs_boston
 def test_boston_export_matches_independent_reading(boston):
     db, mapping = boston
     res = ingest_file(db, "complaints", BOSTON, mapping=mapping, now=NOW)
@@ -80,7 +79,6 @@ def test_boston_export_matches_independent_reading(boston):
     assert (wards.fillna("") == want.ward).all()
 
 
-@needs_boston
 def test_reingest_changes_nothing_and_later_export_updates_exactly_the_closed(boston, tmp_path):
     db, mapping = boston
     ingest_file(db, "complaints", BOSTON, mapping=mapping, now=NOW)
@@ -105,7 +103,6 @@ def test_reingest_changes_nothing_and_later_export_updates_exactly_the_closed(bo
             + batches.rows_unchanged + batches.rows_rejected).all()
 
 
-@pytest.mark.skipif(not NANNING.exists(), reason="shared/data not present")
 def test_same_points_in_three_systems_land_in_same_cells_and_districts(tmp_path):
     from grids.boundaries import load_boundaries
 

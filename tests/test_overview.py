@@ -9,12 +9,9 @@ import pytest
 import shapely
 
 from analytics.overview import cell_counts, district_overview
+from tests.conftest import NANNING
 
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
-NANNING = SHARED / "nanning_districts_gcj02.geojson"
 NOW = pd.Timestamp("2026-11-23 12:00").to_pydatetime()
-
-pytestmark = pytest.mark.skipif(not NANNING.exists(), reason="shared/data not present")
 
 
 @pytest.fixture(scope="module")
@@ -103,6 +100,7 @@ def test_app_without_database_says_what_to_do(tmp_path, monkeypatch):
     from streamlit.testing.v1 import AppTest
 
     monkeypatch.setenv("GRID_DB", str(tmp_path / "none.duckdb"))
+    monkeypatch.setenv("GRID_TODAY", "2026-11-23")  # the page's periods never read the clock
     app = AppTest.from_file(str(Path(__file__).resolve().parents[1] / "app.py"),
                             default_timeout=60)
     app.run()
