@@ -68,3 +68,11 @@ def test_wall_times_show_their_year_unless_it_is_the_current_one():
                        last_import_at=dt.datetime(2026, 11, 23, 10, 0),
                        refreshed=dt.datetime(2026, 11, 23, 10, 5))
     assert "数据截至 11-23 09:58" in head and "最近导入 11-23 10:00" in head
+
+
+def test_wall_tile_shows_last_week_s_count_with_thousands_separators():
+    from ui.wall_html import tile
+
+    html_tile = tile("未结案", "16,299", 16299, 12133)
+    assert "12,133" in html_tile and "12133" not in html_tile
+    assert "83.4%" in tile("按期结案率", "85.5%", 0.855, 0.834, "83.4%", higher_is_bad=False)

@@ -156,7 +156,8 @@ def tile(label: str, figure: str, now: float | None = None, before: float | None
         cls = ""
         if a in ("▲", "▼"):
             cls = "wall-up" if (a == "▲") == higher_is_bad else "wall-down"
-        shown = shown_before if shown_before is not None else str(before)
+        shown = shown_before if shown_before is not None else (
+            f"{before:,}" if float(before).is_integer() else str(before))
         change = (f'<div class="wall-change">{html.escape(tr("较上周同期", "vs last week"))} '
                   f'<span class="{cls}">{html.escape(a)}</span> {html.escape(shown)}</div>')
     else:
