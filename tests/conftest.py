@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import os
 import shutil
 import sys
 from pathlib import Path
@@ -17,6 +18,11 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
+
+# The app's environment variables come from the tests themselves, never from the shell that
+# runs them (a developer's GRID_DB would otherwise point page tests at a real database).
+for _var in ("GRID_DB", "GRID_TODAY", "GRID_SETTINGS"):
+    os.environ.pop(_var, None)
 
 #: The wall-clock time tests judge "in the future" against: Monday of ISO week 2026-W48.
 NOW = dt.datetime(2026, 11, 23, 12, 0)
