@@ -159,3 +159,13 @@ def test_wall_over_the_archive_says_the_year_of_its_stale_data(archive_2015, tmp
     at = run_page(page_script(tmp_path, "wall"))
     header = " ".join(m.value for m in at.markdown if "wall-title" in m.value)
     assert "数据截至 2015-12-31 18:00" in header
+
+
+def test_briefing_offers_the_weeks_up_to_the_archive_s_last(archive_2015, tmp_path,
+                                                           monkeypatch):
+    _env(monkeypatch, archive_2015[0])
+    at = run_page(page_script(tmp_path, "briefing"))
+    # 2015-12-31 is a Thursday of ISO week 2015-W53 (2015 has 53 ISO weeks)
+    assert dt.date(2015, 12, 31).isocalendar()[:2] == (2015, 53)
+    weeks = at.selectbox(key="briefing_week").options
+    assert weeks[0] == "2015-W53" and weeks[1] == "2015-W52" and len(weeks) == 12
