@@ -14,7 +14,7 @@ import html
 import numpy as np
 import pandas as pd
 
-from analytics.wall import arrow
+from analytics.trend import arrow
 from ui.common import tr
 
 MIX_ROWS = 8
@@ -148,11 +148,13 @@ def rate(x: float | None) -> str:
 
 
 def tile(label: str, figure: str, now: float | None = None, before: float | None = None,
-         shown_before: str | None = None, higher_is_bad: bool = True) -> str:
+         shown_before: str | None = None, higher_is_bad: bool = True,
+         tolerance: float = 0.0) -> str:
     """A KPI tile: label, figure and, when ``before`` is given, the arrow against last
-    week (red when worse, green when better) and last week's value."""
+    week (red when worse, green when better; :func:`analytics.trend.arrow`, changes within
+    ``tolerance`` read as unchanged) and last week's value."""
     if before is not None and now is not None:
-        a = arrow(now, before)
+        a = arrow(now, before, tolerance)
         cls = ""
         if a in ("▲", "▼"):
             cls = "wall-up" if (a == "▲") == higher_is_bad else "wall-down"

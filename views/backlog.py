@@ -18,6 +18,7 @@ import streamlit as st
 
 from analytics.backlog import LEVELS, UNLOCATED, BacklogQuery, compute_backlog
 from analytics.cases import CHILD_LEVEL, children_of, overdue_cases, select_children
+from analytics.trend import change_pp, rate_change_text
 from store.database import read_connection
 from ui.common import (
     anchor,
@@ -31,29 +32,20 @@ from ui.common import (
     tr,
 )
 from ui.downloads import to_csv_bytes, to_xlsx_bytes
+from ui.escape import md_text
+from ui.labels import source_labels
 
 PATH_KEY = "backlog_path"
 SOURCE_KEY = "backlog_source"
 RATES = ("closure_rate", "on_time_rate", "rework_rate")
 #: How many units the ranking chart shows at most.
 CHART_TOP = 30
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
-
-
-def md_escape(text) -> str:
-    """Text from the data, safe inside Markdown labels (no formatting, links or math)."""
-    return _MD_SPECIAL.sub(r"\\\1", "" if text is None else str(text))
 
 
 def level_name(level: str) -> str:
     return {"city": tr("全市", "City"), "district": tr("区县", "District"),
             "street": tr("街道", "Street"), "community": tr("社区", "Community"),
             "grid": tr("网格", "Grid")}[level]
-
-
-def source_labels() -> dict[str, str]:
-    return {"all": tr("全部", "All"), "complaints": tr("投诉工单", "Complaints"),
-            "inspections": tr("督查问题", "Inspection problems")}
 
 
 def settings_key(settings) -> str:
@@ -118,17 +110,6 @@ def _pct(v) -> str:
     return "—" if v is None or pd.isna(v) else f"{v:.1%}"
 
 
-def _change(now, prev) -> str:
-    """The previous period's rate and the change in percentage points, with an arrow."""
-    if prev is None or pd.isna(prev):
-        return "—"
-    if now is None or pd.isna(now):
-        return f"{prev:.1%}"
-    d = (float(now) - float(prev)) * 100
-    arrow = "▲" if d > 0.05 else ("▼" if d < -0.05 else "＝")
-    return f"{prev:.1%} {arrow}{abs(d):.1f}"
-
-
 def _display(rows: pd.DataFrame) -> pd.DataFrame:
     """The level's rows with the previous period's rates beside the rates."""
     out = pd.DataFrame({
@@ -139,7 +120,7 @@ def _display(rows: pd.DataFrame) -> pd.DataFrame:
     })
     for r in RATES:
         out[r] = rows[r].astype(float)
-        out[r + "_change"] = [_change(a, b) for a, b in zip(rows[r], rows[r + "_prev"],
+        out[r + "_change"] = [rate_change_text(a, b) for a, b in zip(rows[r], rows[r + "_prev"],
                                                             strict=True)]
     out["median_hours_to_close"] = rows["median_hours_to_close"].astype(float).round(1)
     return out.reset_index(drop=True)
@@ -200,7 +181,7 @@ def _inputs() -> tuple[dt.datetime, dt.datetime, str] | None:
                               value=max(lo, as_of_day - dt.timedelta(days=6)),
                               min_value=lo, max_value=hi,
                               key=f"backlog_start_{as_of_day.isoformat()}")
-    labels = source_labels()
+    labels = source_labels(("all", "complaints", "inspections"))
     source = c3.radio(tr("案件来源", "Cases from"), list(labels), format_func=labels.get,
                       horizontal=True, key=SOURCE_KEY)
     if start_day > as_of_day:
@@ -212,7 +193,7 @@ def _inputs() -> tuple[dt.datetime, dt.datetime, str] | None:
 
 def _breadcrumbs(path: list[dict]) -> None:
     crumbs = [(tr("全市", "Whole city"), 0)] + [
-        (f"{level_name(u['level'])} · {md_escape(u['name'])}", i + 1)
+        (f"{level_name(u['level'])} · {md_text(u['name'])}", i + 1)
         for i, u in enumerate(path)]
     cols = st.columns(len(crumbs) + max(0, 6 - len(crumbs)))
     for (label, depth), col in zip(crumbs, cols, strict=False):
@@ -223,7 +204,7 @@ def _breadcrumbs(path: list[dict]) -> None:
 
 
 def _kpis(row: pd.Series | None, unit_label: str) -> None:
-    st.subheader(tr("当前单位：", "Current unit: ") + md_escape(unit_label))
+    st.subheader(tr("当前单位：", "Current unit: ") + md_text(unit_label))
     if row is None:
         st.info(tr("该单位在所选条件下没有案件。", "This unit has no case for these choices."))
         return
@@ -233,8 +214,8 @@ def _kpis(row: pd.Series | None, unit_label: str) -> None:
     c[2].metric(tr("即将超期(24小时内)", "Due within 24 h"), f"{int(row['due_soon']):,}")
     c[3].metric(tr("积案(30天以上)", "Open > 30 days"), f"{int(row['backlog_30d']):,}")
     rate, prev = row["on_time_rate"], row["on_time_rate_prev"]
-    delta = (None if pd.isna(rate) or pd.isna(prev)
-             else f"{(float(rate) - float(prev)) * 100:+.1f} " + tr("个百分点", "pp"))
+    pp = change_pp(rate, prev)
+    delta = None if pp is None else f"{pp:+.1f} " + tr("个百分点", "pp")
     c[4].metric(tr("按期结案率", "On-time rate"), _pct(rate), delta=delta,
                 help=tr("与上一等长统计期相比（环比）", "Change versus the previous period"))
 

@@ -22,6 +22,7 @@ import duckdb
 import pandas as pd
 import streamlit as st
 
+from ingest import history
 from ingest.dryrun import (
     FILE_TYPES,
     assignment_notes,
@@ -44,6 +45,7 @@ from ui.common import (
     guard,
     tr,
 )
+from ui.downloads import to_csv_bytes
 
 #: Record kinds in the order the page offers them, with (zh, en) labels.
 KIND_LABELS: dict[str, tuple[str, str]] = {
@@ -63,13 +65,6 @@ CRS_CHOICES: dict[str, tuple[str, str]] = {
 ENCODINGS = ("auto", "utf-8", "gb18030", "gbk", "utf-16")
 #: Rows of rejected records shown on the page (all of them are in the download).
 SHOW_ROWS = 500
-
-_HISTORY_SQL = """
-    SELECT batch_id, kind, file_name, started_at, finished_at, rows_read, rows_inserted,
-           rows_updated, rows_unchanged, rows_rejected, crs, encoding
-    FROM import_batches ORDER BY batch_id DESC
-"""
-
 
 # --------------------------------------------------------------------------- helpers
 
@@ -99,27 +94,25 @@ def assignment_mapping(edited: pd.DataFrame, kind: str) -> Mapping:
 
 
 def csv_bytes(frame: pd.DataFrame) -> bytes:
-    """CSV as UTF-8 with BOM, so Excel and WPS show Chinese text correctly."""
-    return frame.to_csv(index=False).encode("utf-8-sig")
+    """CSV as UTF-8 with BOM, so Excel and WPS show Chinese text correctly; the uploaded
+    text (``raw``, and any other text cell) guarded against spreadsheet formulas like every
+    download (:func:`ui.downloads.to_csv_bytes`), column names kept."""
+    return to_csv_bytes(frame, labels={})
 
 
 def import_history(db: str | None = None) -> pd.DataFrame:
-    """Every import batch, newest first (empty when nothing has been imported)."""
+    """Every import batch, newest first (empty when there is no database yet)."""
     try:
         with read_connection(db) as conn:
-            return conn.execute(_HISTORY_SQL).df()
+            return history.import_history(conn)
     except DatabaseMissingError:
-        return pd.DataFrame(columns=["batch_id", "kind", "file_name", "started_at",
-                                     "finished_at", "rows_read", "rows_inserted",
-                                     "rows_updated", "rows_unchanged", "rows_rejected", "crs",
-                                     "encoding"])
+        return pd.DataFrame(columns=history.HISTORY_COLUMNS)
 
 
 def batch_rejections(db: str | None, batch_id: int) -> pd.DataFrame:
     """The rejected rows of one batch: row_number, field, reason, raw."""
     with read_connection(db) as conn:
-        return conn.execute("SELECT row_number, field, reason, raw FROM rejected_rows "
-                            "WHERE batch_id = ? ORDER BY row_number", [int(batch_id)]).df()
+        return history.batch_rejections(conn, batch_id)
 
 
 @st.cache_data(show_spinner=False, max_entries=8)

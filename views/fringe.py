@@ -17,6 +17,7 @@ from analytics.blindspots import find_blindspots
 from analytics.cases import category_mix
 from analytics.fringe import fringe_focus
 from analytics.hotspots import HotspotQuery
+from analytics.lookups import zone_kinds
 from analytics.studyarea import RESOLUTIONS, StudyAreaError
 from store.database import read_connection
 from ui.common import (
@@ -28,8 +29,9 @@ from ui.common import (
     tr,
 )
 from ui.downloads import to_xlsx_bytes
+from ui.escape import md_text
+from ui.labels import source_labels
 from ui.notes import note_text
-from views.backlog import md_escape
 
 FRINGE = "fringe"
 #: Resolution of the cells by default (about 10 ha, the city-wide map's).
@@ -40,16 +42,10 @@ def zone_label(kind: str) -> str:
     return tr("城乡结合部", "Urban-rural fringe") if kind == FRINGE else kind
 
 
-def source_labels() -> dict[str, str]:
-    return {"complaints": tr("投诉工单", "Complaints"),
-            "inspections": tr("督查问题", "Inspection problems"), "all": tr("全部", "All")}
-
-
 @st.cache_data(show_spinner=False, max_entries=16)
 def load_kinds(path: str, version) -> list[str]:
     with read_connection(path) as conn:
-        kinds = [r[0] for r in conn.execute(
-            "SELECT DISTINCT kind FROM zones WHERE kind IS NOT NULL ORDER BY 1").fetchall()]
+        kinds = zone_kinds(conn)
     return sorted(kinds, key=lambda k: (k != FRINGE, k))
 
 
@@ -99,7 +95,7 @@ def _focus(start: dt.date, end: dt.date, res: int, source: str, kind: str,
            version) -> pd.DataFrame:
     summary, ranked, note = load_focus(db_file(), version, start, end, res, source, kind)
     row = summary.iloc[0]
-    name = md_escape(zone_label(kind))
+    name = md_text(zone_label(kind))
     st.subheader(tr(f"{name}与其他区域对比", f"{name} versus the rest of the city"))
     c = st.columns(5)
     c[0].metric(tr("区内每平方公里件数", "Records per km² inside"), _num(row.per_km2_in, ".2f"))

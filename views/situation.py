@@ -7,8 +7,8 @@ itself is rebuilt from the cached frames on each run (folium objects are not cac
 
 A click on a cell (or on an inspection point) selects the cell: its detail shows in the
 side panel and its id goes into the URL (``/map?cell=<h3>``), so a link opens the page on
-that cell. Untrusted text (descriptions, addresses, names) is shown with :func:`md_text`,
-which makes it plain text for Streamlit's Markdown tables.
+that cell. Untrusted text (descriptions, addresses, names) is shown with
+:func:`ui.escape.md_text`, which makes it plain text for Streamlit's Markdown tables.
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ import datetime as dt
 import html
 import json
 
-import numpy as np
 import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
@@ -31,6 +30,12 @@ from analytics.celldetail import (
     parse_cell,
 )
 from analytics.hotspots import HotspotQuery
+from analytics.lookups import (
+    filter_choices,
+    inspection_points,
+    jurisdiction_shapes,
+    zone_shapes,
+)
 from grids import h3cells
 from store.database import read_connection
 from ui import webmap
@@ -44,27 +49,13 @@ from ui.common import (
     period_filter,
     tr,
 )
+from ui.escape import md_text
+from ui.labels import source_labels
 from ui.notes import note_text
 
 MAP_KEY = "situation_map"
 MAP_HEIGHT = 640
 RESOLUTIONS = (7, 8, 9, 10)
-
-# --- plain text in Streamlit's Markdown ------------------------------------------------
-
-#: Characters with a meaning in Markdown, HTML or Streamlit's LaTeX ($): written as
-#: numeric character references, which Markdown shows as the characters themselves.
-_MD_SPECIAL = set("\\`*_{}[]()#+-.!|<>~$&:=\"'@^%")
-
-
-def md_text(value) -> str:
-    """``value`` as text that Markdown (st.table cells, st.markdown) shows literally."""
-    if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA:
-        return ""
-    if isinstance(value, (pd.Timestamp, dt.datetime)):
-        value = value.strftime("%Y-%m-%d %H:%M")
-    text = " ".join(str(value).split())
-    return "".join(f"&#{ord(c)};" if c in _MD_SPECIAL else c for c in text)
 
 
 def _plain_table(df: pd.DataFrame, columns: dict[str, str]) -> pd.DataFrame:
@@ -81,26 +72,7 @@ def _plain_table(df: pd.DataFrame, columns: dict[str, str]) -> pd.DataFrame:
 def _choices(path: str, version) -> dict:
     """Categories per source, districts, streets, zone kinds and point types in the data."""
     with read_connection(path) as conn:
-        def col(sql: str) -> list:
-            return [r[0] for r in conn.execute(sql).fetchall()]
-        comp = col("SELECT DISTINCT category FROM complaints WHERE category IS NOT NULL "
-                   "AND status <> 'void' ORDER BY 1")
-        insp = col("SELECT DISTINCT problem_category FROM inspections WHERE problems > 0 "
-                   "AND problem_category IS NOT NULL ORDER BY 1")
-        juris = conn.execute("SELECT jurisdiction_id, name, level, parent_id FROM jurisdictions "
-                             "WHERE level IN ('district', 'street') ORDER BY level, "
-                             "jurisdiction_id").df()
-        kinds = col("SELECT DISTINCT kind FROM zones WHERE kind IS NOT NULL ORDER BY 1")
-        types = col("SELECT point_type FROM inspection_points WHERE point_type IS NOT NULL "
-                    "GROUP BY 1 ORDER BY count(*) DESC, 1")
-    districts = juris[juris.level == "district"]
-    streets = juris[juris.level == "street"]
-    by_district = {d.name: streets[streets.parent_id == d.jurisdiction_id].name.tolist()
-                   for d in districts.itertuples()}
-    return {"categories": {"complaints": comp, "inspections": insp,
-                           "all": sorted(set(comp) | set(insp))},
-            "districts": districts.name.tolist(), "streets": by_district,
-            "zones": kinds, "point_types": types}
+        return filter_choices(conn)
 
 
 @st.cache_data(show_spinner=False, max_entries=24)
@@ -129,44 +101,26 @@ def _map_data(path: str, version, start: dt.date, end: dt.date, res: int, source
 def _shapes(path: str, version, level: str, parent: str | None) -> pd.DataFrame:
     """Jurisdiction outlines of a level (the children of ``parent``, a name, when given)."""
     with read_connection(path) as conn:
-        if parent:
-            return conn.execute(
-                "SELECT j.jurisdiction_id, j.name, j.geometry FROM jurisdictions j "
-                "JOIN jurisdictions p ON j.parent_id = p.jurisdiction_id "
-                "WHERE j.level = ? AND p.name = ? ORDER BY j.jurisdiction_id",
-                [level, parent]).df()
-        return conn.execute("SELECT jurisdiction_id, name, geometry FROM jurisdictions "
-                            "WHERE level = ? ORDER BY jurisdiction_id", [level]).df()
+        return jurisdiction_shapes(conn, level, parent=parent)
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
 def _named_shape(path: str, version, level: str, name: str) -> pd.DataFrame:
     with read_connection(path) as conn:
-        return conn.execute("SELECT jurisdiction_id, name, geometry FROM jurisdictions "
-                            "WHERE level = ? AND name = ?", [level, name]).df()
+        return jurisdiction_shapes(conn, level, name=name)
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
 def _zones(path: str, version, kind: str) -> pd.DataFrame:
     with read_connection(path) as conn:
-        return conn.execute("SELECT zone_id, name, geometry FROM zones WHERE kind = ? "
-                            "ORDER BY zone_id", [kind]).df()
+        return zone_shapes(conn, kind)
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
 def _points(path: str, version, types: tuple, district: str | None,
             street: str | None) -> pd.DataFrame:
-    where, params = ["point_type IN (" + ",".join("?" * len(types)) + ")"], list(types)
-    if district:
-        where.append("district = ?")
-        params.append(district)
-    if street:
-        where.append("street = ?")
-        params.append(street)
     with read_connection(path) as conn:
-        return conn.execute("SELECT point_id, name, point_type, lon, lat FROM inspection_points "
-                            "WHERE lon IS NOT NULL AND " + " AND ".join(where) +
-                            " ORDER BY point_id", params).df()
+        return inspection_points(conn, types, district=district, street=street)
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
@@ -177,12 +131,6 @@ def _detail(path: str, version, h3_hex: str, start: dt.date, end: dt.date, sourc
 
 
 # --- labels -----------------------------------------------------------------------------
-
-def _source_labels() -> dict[str, str]:
-    return {"complaints": tr("投诉工单", "Complaints"),
-            "inspections": tr("督查发现问题", "Inspection problems"),
-            "all": tr("全部", "All")}
-
 
 def _mode_labels() -> dict[str, str]:
     return {"count": tr("件数", "Records"),
@@ -278,7 +226,7 @@ def _sidebar(choices: dict):
     """The filters; returns them as a dict."""
     sb = st.sidebar
     period = period_filter("map")
-    sources = _source_labels()
+    sources = source_labels()
     source = sb.selectbox(tr("数据来源", "Source"), list(sources), format_func=sources.get,
                           key=_lang_key("map_source"))
     categories = sb.multiselect(tr("问题类别", "Categories"), choices["categories"][source],
@@ -370,7 +318,7 @@ def _detail_panel(selected: str | None, f: dict) -> None:
     st.metric(tr("期间记录数", "Records in period"), f"{d.n_records:,}")
     if len(d.by_category):
         st.markdown(f"**{tr('问题类别', 'Categories')}**")
-        labels = _source_labels()
+        labels = source_labels()
         by_cat = d.by_category.assign(source=d.by_category["source"].map(labels))
         st.table(_plain_table(by_cat, {"source": tr("来源", "Source"),
                                        "category": tr("类别", "Category"),
@@ -411,8 +359,8 @@ def _body() -> None:
     data = _map_data(path, version, p.start, p.end, f["res"], f["source"], f["categories"],
                      f["district"], f["street"], f["zone"], f["mode"], webmap.MAX_CELLS)
     fit = data["fit"]
-    st.caption(tr(f"{p.start} 至 {p.end} · {_source_labels()[f['source']]} · 分辨率 {fit.res}",
-                  f"{p.start} to {p.end} · {_source_labels()[f['source']]} · resolution {fit.res}"))
+    st.caption(tr(f"{p.start} 至 {p.end} · {source_labels()[f['source']]} · 分辨率 {fit.res}",
+                  f"{p.start} to {p.end} · {source_labels()[f['source']]} · resolution {fit.res}"))
     _kpi_tiles(data["kpis"], len(fit.cells), fit.res)
     if fit.coarsened or fit.truncated:
         reason = tr(f"分辨率 {fit.requested_res} 下需要显示的单元过多（超过 {fit.max_cells:,} 个），"

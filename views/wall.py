@@ -17,6 +17,8 @@ import time
 import pandas as pd
 import streamlit as st
 
+from analytics.lookups import jurisdiction_shapes, zone_shapes
+from analytics.trend import RATE_TOLERANCE
 from analytics.wall import WallError, WallNumbers, is_stale, wall_numbers
 from store.clock import local_time
 from store.database import DatabaseBusyError, read_connection
@@ -57,10 +59,8 @@ def _numbers(path: str, version, now: dt.datetime, district: str | None, setting
     settings = current_settings()  # settings_key: the cache key of their values
     with read_connection(path) as conn:
         n = wall_numbers(conn, now, district, settings)
-        outlines = conn.execute("SELECT jurisdiction_id, name, geometry FROM jurisdictions "
-                                "WHERE level = 'district' ORDER BY jurisdiction_id").df()
-        fringe = conn.execute("SELECT zone_id, name, geometry FROM zones WHERE kind = 'fringe' "
-                              "ORDER BY zone_id").df()
+        outlines = jurisdiction_shapes(conn, "district")
+        fringe = zone_shapes(conn, "fringe")
     page = _map_page(n, outlines, fringe, settings, lang)
     # plain values in the cache: nothing in it depends on a class of this process's modules;
     # not the study area's cells (tens of thousands of rows): the map page holds what it needs
@@ -107,7 +107,7 @@ def _kpis(n) -> None:
         wh.tile(tr("超期未结", "Overdue"), f"{n.overdue:,}", n.overdue, n.overdue_last_week),
         wh.tile(tr("按期结案率", "On-time rate"), wh.rate(n.on_time_rate), n.on_time_rate,
                 n.on_time_rate_last_week, wh.rate(n.on_time_rate_last_week),
-                higher_is_bad=False),
+                higher_is_bad=False, tolerance=RATE_TOLERANCE),
         wh.tile(tr("热点网格", "Hot cells"), f"{n.hot_cells:,}", n.hot_cells,
                 n.hot_cells_last_week),
         wh.tile(tr("城乡结合部热点", "Fringe hot cells"), f"{n.hot_cells_fringe:,}",
