@@ -81,22 +81,22 @@ def basemap_spec(setting: str | None, tianditu_key: str = "") -> Basemap:
 
 # --- coordinates ------------------------------------------------------------------------
 
-def to_display(lon, lat, display_crs: str = "wgs84") -> tuple[np.ndarray, np.ndarray]:
-    """WGS-84 points in the basemap's system (GCJ-02 for Amap), as float arrays."""
+def _convert(lon, lat, display_crs: str, convert) -> tuple[np.ndarray, np.ndarray]:
     lon = np.asarray(lon, dtype=np.float64)
     lat = np.asarray(lat, dtype=np.float64)
     if display_crs == "wgs84":
         return lon, lat
-    return crs.from_wgs84(lon, lat, display_crs)
+    return convert(lon, lat, display_crs)
+
+
+def to_display(lon, lat, display_crs: str = "wgs84") -> tuple[np.ndarray, np.ndarray]:
+    """WGS-84 points in the basemap's system (GCJ-02 for Amap), as float arrays."""
+    return _convert(lon, lat, display_crs, crs.from_wgs84)
 
 
 def from_display(lon, lat, display_crs: str = "wgs84") -> tuple[np.ndarray, np.ndarray]:
     """Inverse of :func:`to_display` (a click on the map back to WGS-84)."""
-    lon = np.asarray(lon, dtype=np.float64)
-    lat = np.asarray(lat, dtype=np.float64)
-    if display_crs == "wgs84":
-        return lon, lat
-    return crs.to_wgs84(lon, lat, display_crs)
+    return _convert(lon, lat, display_crs, crs.to_wgs84)
 
 
 def _geoms_to_display(geoms: np.ndarray, display_crs: str) -> np.ndarray:
