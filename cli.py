@@ -48,7 +48,7 @@ def cmd_ingest(a: argparse.Namespace) -> int:
 
 
 def cmd_load_boundaries(a: argparse.Namespace) -> int:
-    from grids.boundaries import load_boundaries
+    from ingest.boundaries import load_boundaries
 
     rep = load_boundaries(a.db, a.file, a.level, crs=a.crs, id_field=a.id_field,
                           name_field=a.name_field, parent_field=a.parent_field)
@@ -57,7 +57,7 @@ def cmd_load_boundaries(a: argparse.Namespace) -> int:
 
 
 def cmd_load_zones(a: argparse.Namespace) -> int:
-    from grids.zones import load_zones
+    from ingest.zones import load_zones
 
     rep = load_zones(a.db, a.file, a.kind, crs=a.crs, name_field=a.name_field)
     print(rep.summary())
@@ -65,7 +65,7 @@ def cmd_load_zones(a: argparse.Namespace) -> int:
 
 
 def cmd_derive_fringe(a: argparse.Namespace) -> int:
-    from grids.zones import derive_fringe
+    from ingest.zones import derive_fringe
 
     rep = derive_fringe(a.db, a.core, width_km=a.width_km, crs=a.crs)
     print(rep.summary())

@@ -94,7 +94,7 @@ def make_inputs(work: Path, rows: int, seed: int = 1) -> tuple[Path, Path, Path]
 
 
 def prepare_db(db: Path, districts: Path, grids: Path) -> None:
-    from grids.boundaries import load_boundaries
+    from ingest.boundaries import load_boundaries
 
     load_boundaries(db, districts, "district", crs="gcj02", id_field="adcode", name_field="name")
     load_boundaries(db, grids, "grid", crs="gcj02")

@@ -309,9 +309,9 @@ def build_demo(db: str | Path | None, *, seed: int = 7, end: dt.date | None = No
     """
     import os
 
-    from grids.boundaries import load_boundaries
-    from grids.zones import derive_fringe
+    from ingest.boundaries import load_boundaries
     from ingest.pipeline import ingest_file
+    from ingest.zones import derive_fringe
     from store.database import db_path
 
     t0 = time.perf_counter()

@@ -1,1 +1,1 @@
-"""Spatial building blocks: coordinate systems, H3 cells, jurisdictions and zones."""
+"""Spatial building blocks: coordinate systems, H3 cells, areas and point-in-polygon."""

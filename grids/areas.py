@@ -2,11 +2,11 @@
 
 Areas are measured on the WGS-84 ellipsoid with ``pyproj.Geod`` (Karney's algorithm,
 edges taken as geodesics), so they do not depend on any map projection. Distances that
-have to be laid out on the ground (the fringe band of ``grids.zones.derive_fringe``)
+have to be laid out on the ground (the fringe band of ``ingest.zones.derive_fringe``)
 are drawn in an azimuthal-equidistant projection centred on the shape itself, where
 distances from the centre are true and the scale error at 30 km from it is under 0.01 %.
 
-The hierarchy checks of ``grids.boundaries`` use the array functions at the end
+The hierarchy checks of ``ingest.boundaries`` use the array functions at the end
 (`largest_overlap`, `outside_areas`, `overlapping_pairs`, `uncovered_areas`): shapely
 arrays and an STRtree throughout, never all pairs, and exact geodesic areas only for
 pieces a planar estimate does not already show to be slivers under `SLIVER_KM2`.

@@ -52,7 +52,7 @@ def sha256_of(path: str | Path) -> str:
 @pytest.fixture(scope="session")
 def district_template(tmp_path_factory) -> Path:
     """A database with one square district, D1 (tests/fixtures/boundaries), loaded once."""
-    from grids.boundaries import load_boundaries
+    from ingest.boundaries import load_boundaries
 
     path = tmp_path_factory.mktemp("template") / "g.duckdb"
     fixture = ROOT / "tests" / "fixtures" / "boundaries" / "district_square.geojson"
@@ -84,7 +84,7 @@ def synthetic_city(tmp_path_factory):
     import numpy as np
     import pandas as pd
 
-    from grids.boundaries import load_boundaries
+    from ingest.boundaries import load_boundaries
     from ingest.pipeline import ingest_file
 
     tmp = tmp_path_factory.mktemp("hot")

@@ -127,7 +127,7 @@ def _write_polys(path, rows):
 
 @pytest.fixture(scope="module")
 def city(tmp_path_factory):
-    from grids.boundaries import load_boundaries
+    from ingest.boundaries import load_boundaries
     from ingest.pipeline import ingest_file
 
     tmp = tmp_path_factory.mktemp("backlog")

@@ -583,12 +583,12 @@ def test_inspections_of_unknown_points(db):
 # ---------------------------------------------------------------- boundary files
 
 def _load_boundaries(db: Path, name: str):
-    boundaries = pytest.importorskip("grids.boundaries")
+    boundaries = pytest.importorskip("ingest.boundaries")
     return boundaries.load_boundaries(db, CORPUS / name, "district")
 
 
 def _boundary_fails(db: Path, name: str, parts: list[str]) -> None:
-    boundaries = pytest.importorskip("grids.boundaries")
+    boundaries = pytest.importorskip("ingest.boundaries")
     digest = sha256_of(db)
     with pytest.raises(boundaries.BoundaryError) as info:
         boundaries.load_boundaries(db, CORPUS / name, "district")

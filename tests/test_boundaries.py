@@ -21,9 +21,9 @@ import pytest
 import shapely
 from shapely.geometry import Polygon, box
 
-from grids import boundaries
 from grids.areas import COVER_EPS_DEG
-from grids.boundaries import SLIVER_KM2, BoundaryError, load_boundaries
+from ingest import boundaries
+from ingest.boundaries import SLIVER_KM2, BoundaryError, load_boundaries
 from tests.conftest import NANNING
 
 FIX = Path(__file__).parent / "fixtures" / "boundaries"

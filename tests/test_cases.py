@@ -151,9 +151,9 @@ def _inspections(rng: np.random.Generator, points: pd.DataFrame) -> pd.DataFrame
 
 def build_city(tmp: Path, *, zones: bool = True) -> dict:
     """The small city in ``tmp``: returns {'db': path, 'complaints': df, 'inspections': df}."""
-    from grids.boundaries import load_boundaries
-    from grids.zones import load_zones
+    from ingest.boundaries import load_boundaries
     from ingest.pipeline import ingest_file
+    from ingest.zones import load_zones
 
     db = tmp / "small.duckdb"
     for level, rows in hierarchy().items():

@@ -85,9 +85,9 @@ def _inspections() -> pd.DataFrame:
 @pytest.fixture(scope="module")
 def city(tmp_path_factory):
     """(database, complaints, points, inspections) of the city in the module docstring."""
-    from grids.boundaries import load_boundaries
-    from grids.zones import load_zones
+    from ingest.boundaries import load_boundaries
     from ingest.pipeline import ingest_file
+    from ingest.zones import load_zones
 
     tmp = tmp_path_factory.mktemp("celldetail")
     db = tmp / "g.duckdb"

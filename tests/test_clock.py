@@ -28,7 +28,7 @@ def test_the_wall_reads_the_city_clock_not_the_server_s(monkeypatch):
     assert now == dt.datetime(2026, 12, 8, 1, 56) and slot == int(TS // 60)
 
 
-@pytest.mark.parametrize("module", ["grids.boundaries", "grids.zones", "ingest.pipeline",
+@pytest.mark.parametrize("module", ["ingest.boundaries", "ingest.zones", "ingest.pipeline",
                                     "ui.common", "analytics.briefing"])
 def test_modules_take_now_from_the_one_clock(module):
     """No module that stamps or judges times keeps a clock of its own."""

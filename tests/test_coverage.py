@@ -92,7 +92,7 @@ def _raw() -> tuple[pd.DataFrame, pd.DataFrame]:
 @pytest.fixture
 def small(district_db: Path) -> Path:
     """D1 split into streets S1 / S2, the points and inspections above (S2 has no point)."""
-    from grids.boundaries import load_boundaries
+    from ingest.boundaries import load_boundaries
     from ingest.pipeline import ingest_file
 
     load_boundaries(district_db, _street_geojson(district_db.parent / "streets.geojson"),

@@ -26,7 +26,7 @@ MARKET = shapely.box(108.40, 22.70, 108.45, 22.75)
 
 @pytest.fixture(scope="module")
 def zoned(synthetic_city, tmp_path_factory):
-    from grids.zones import load_zones
+    from ingest.zones import load_zones
 
     db0, df = synthetic_city
     tmp = tmp_path_factory.mktemp("fringe")

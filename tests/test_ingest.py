@@ -104,7 +104,7 @@ def test_reingest_changes_nothing_and_later_export_updates_exactly_the_closed(bo
 
 
 def test_same_points_in_three_systems_land_in_same_cells_and_districts(tmp_path):
-    from grids.boundaries import load_boundaries
+    from ingest.boundaries import load_boundaries
 
     rng = np.random.default_rng(11)
     lon = rng.uniform(108.1, 108.6, 300)

@@ -16,7 +16,7 @@ NOW = pd.Timestamp("2026-11-23 12:00").to_pydatetime()
 
 @pytest.fixture(scope="module")
 def small_city(tmp_path_factory):
-    from grids.boundaries import load_boundaries
+    from ingest.boundaries import load_boundaries
     from ingest.pipeline import ingest_file
 
     tmp = tmp_path_factory.mktemp("city")

@@ -30,7 +30,7 @@ def archive_2015(tmp_path_factory):
     """Nanning's districts and 900 complaints of late 2015 in central Nanning (WGS-84):
     two thirds closed one to six days after they came in, the rest still open. Returns
     (database path, the complaints as written)."""
-    from grids.boundaries import load_boundaries
+    from ingest.boundaries import load_boundaries
     from ingest.pipeline import ingest_file
 
     tmp = tmp_path_factory.mktemp("archive2015")

@@ -18,8 +18,8 @@ import pytest
 import shapely
 from shapely.geometry import box
 
-from grids.boundaries import BoundaryError, load_boundaries
-from grids.zones import derive_fringe, load_zones
+from ingest.boundaries import BoundaryError, load_boundaries
+from ingest.zones import derive_fringe, load_zones
 
 FIX = Path(__file__).parent / "fixtures" / "boundaries"
 GEOD = pyproj.Geod(ellps="WGS84")
