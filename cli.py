@@ -41,8 +41,10 @@ def cmd_ingest(a: argparse.Namespace) -> int:
     if res.rejected > len(res.first_rejections):
         print(f"… all {res.rejected} rejected rows are in table rejected_rows, batch_id={res.batch_id}")
     if a.rejected_out and res.rejected:
+        from analytics.outputs import guard_cells
         from ingest.pipeline import rejected_frame
-        rejected_frame(a.db, res.batch_id).to_csv(a.rejected_out, index=False, encoding="utf-8-sig")
+        guard_cells(rejected_frame(a.db, res.batch_id)).to_csv(a.rejected_out, index=False,
+                                                                encoding="utf-8-sig")
         print(f"rejected rows written to {a.rejected_out}")
     return 0
 

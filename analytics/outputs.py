@@ -1,4 +1,12 @@
-"""Writing result tables as README.md promises: .csv (UTF-8 with BOM), .geojson or .parquet."""
+"""Writing result tables as README.md promises: .csv (UTF-8 with BOM), .geojson or .parquet.
+
+It also holds the one rule against spreadsheet formula injection (OWASP "CSV injection"),
+:func:`formula_like`, with its CSV form :func:`guard_text` / :func:`guard_cells` (a leading
+apostrophe), used for every CSV and XLSX file the project writes: the command line's
+``--out`` and ``--rejected-out`` CSV, the pages' downloads and the weekly briefing workbook
+(:mod:`ui.downloads`, whose XLSX cells carry Excel's quote prefix instead). GeoJSON and
+Parquet are not spreadsheets: their values are written as they are.
+"""
 
 from __future__ import annotations
 
@@ -13,12 +21,95 @@ import shapely
 from grids.h3cells import cells_to_polygons, hex_to_cells
 
 FORMATS = (".csv", ".geojson", ".parquet")
+#: How a spreadsheet formula (or a cell Excel / WPS would read as one) can begin.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+#: Put in front of such text in a CSV file, so that a spreadsheet shows it as text.
+GUARD = "'"
+
+
+def formula_like(value: object) -> bool:
+    """Whether ``value`` is text a spreadsheet would read as a formula: a ``str`` beginning
+    with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return (OWASP "CSV injection").
+
+    Numbers (negative ones included), dates and missing values are never formula-like: only
+    text is guarded. In a CSV file such text gets a leading apostrophe (:func:`guard_text`);
+    in an XLSX file it is a text cell with Excel's quote prefix (:mod:`ui.downloads`), the
+    same thing Excel stores when someone types the apostrophe.
+
+    Parameters
+    ----------
+    value : object
+        One cell's value.
+
+    Returns
+    -------
+    bool
+    """
+    return isinstance(value, str) and value.startswith(FORMULA_START)
+
+
+def guard_text(value: object) -> object:
+    """``value`` made safe for a CSV cell: formula-like text (:func:`formula_like`) gets a
+    leading apostrophe; anything else is returned unchanged.
+
+    Parameters
+    ----------
+    value : object
+        One cell's value.
+
+    Returns
+    -------
+    object
+        ``"'" + value`` for formula-like text, else ``value`` itself.
+    """
+    return GUARD + value if formula_like(value) else value
+
+
+def guard_cells(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy of ``frame`` for a CSV file, :func:`guard_text` applied to every text cell.
+
+    Numeric, boolean and datetime columns are left as they are (a negative number stays a
+    number); in text (object, string or categorical) columns only the ``str`` values that
+    begin like a formula change.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        The table about to be written as CSV or XLSX.
+
+    Returns
+    -------
+    DataFrame
+        The guarded copy (same columns, index and dtypes of the untouched columns).
+    """
+    out = frame.copy()
+    for j in range(out.shape[1]):
+        s = out.iloc[:, j]
+        if (pd.api.types.is_numeric_dtype(s.dtype) or pd.api.types.is_bool_dtype(s.dtype)
+                or pd.api.types.is_datetime64_any_dtype(s.dtype)):
+            continue
+        hit = _formula_like(s)
+        if hit.any():
+            values = s.to_numpy(dtype=object, copy=True)
+            values[hit] = GUARD + values[hit]
+            out.isetitem(j, pd.Series(values, index=out.index, name=s.name))
+    return out
+
+
+def _formula_like(s: pd.Series) -> np.ndarray:
+    """:func:`formula_like` of each cell of ``s``, vectorised."""
+    try:
+        hit = s.astype(object).str.startswith(FORMULA_START, na=False)
+    except AttributeError:  # no text in the column at all (e.g. Python ints or dates)
+        return np.zeros(len(s), dtype=bool)
+    return hit.to_numpy(dtype=bool)
 
 
 def write_table(frame: pd.DataFrame, path: str | Path, *, cell_column: str | None = "h3") -> Path:
     """Write ``frame`` by the extension of ``path``.
 
-    CSV is UTF-8 with a BOM so Excel and WPS open Chinese text correctly; GeoJSON gives
+    CSV is UTF-8 with a BOM so Excel and WPS open Chinese text correctly, its text cells
+    guarded against formulas (:func:`guard_cells`); GeoJSON gives
     each row the polygon of its H3 cell (WGS-84) with the other columns as properties, or
     where a row has no cell, the point at its ``lon``/``lat``, or no geometry.
     """
@@ -28,7 +119,7 @@ def write_table(frame: pd.DataFrame, path: str | Path, *, cell_column: str | Non
         raise ValueError(f"--out {p}: expected a file ending in {', '.join(FORMATS)}")
     p.parent.mkdir(parents=True, exist_ok=True)
     if ext == ".csv":
-        frame.to_csv(p, index=False, encoding="utf-8-sig")
+        guard_cells(frame).to_csv(p, index=False, encoding="utf-8-sig")
     elif ext == ".parquet":
         frame.to_parquet(p, index=False)
     else:

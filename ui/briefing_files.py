@@ -65,7 +65,8 @@ def _sheets(b: Briefing) -> list[tuple[str, pd.DataFrame]]:
 
 
 def write_xlsx(b: Briefing, path: str | Path) -> Path:
-    """The workbook: 汇总 then one sheet per table, a title row, frozen headers."""
+    """The workbook: 汇总 then one sheet per table, a title row, frozen headers; the tables'
+    formula-like text is written as quote-prefixed text (:func:`ui.downloads.write_frame`)."""
     import xlsxwriter
 
     p = Path(path)
@@ -85,6 +86,7 @@ def write_xlsx(b: Briefing, path: str | Path) -> Path:
     f_pp = wb.add_format({"num_format": '+0.0" 个百分点";-0.0" 个百分点";0.0'})
     f_float = wb.add_format({"num_format": "0.00"})
     f_date = wb.add_format({"num_format": "yyyy-mm-dd hh:mm"})
+    f_text = wb.add_format({"quote_prefix": True})
 
     # summary sheet
     ws = wb.add_worksheet("汇总")
@@ -123,7 +125,7 @@ def write_xlsx(b: Briefing, path: str | Path) -> Path:
                 continue
         write_frame(ws, df, [HEADERS.get(str(c), str(c)) for c in df.columns], 2,
                     {"head": f_head, "date": f_date, "pct": f_pct, "float": f_float,
-                     "int": f_int}, max_width=50, column_formats={"change": f_sint},
+                     "int": f_int, "text": f_text}, max_width=50, column_formats={"change": f_sint},
                     bool_labels=("是", "否"))
     wb.close()
     p.parent.mkdir(parents=True, exist_ok=True)
@@ -149,6 +151,14 @@ def _nice_km(span_km: float) -> float:
     return 500.0
 
 
+def _rings(geom) -> list[np.ndarray]:
+    """The outer rings of a (multi)polygon's parts, as (lon, lat) arrays for ``ax.plot``."""
+    import shapely
+
+    return [np.asarray(part.exterior.coords) for part in shapely.get_parts(geom)
+            if part.geom_type == "Polygon"]
+
+
 def write_png(b: Briefing, conn, path: str | Path, width_px: int = 1600,
               height_px: int = 1200) -> Path:
     """The map: district outlines and names, hot and cold bins, fringe, legend, scale bar."""
@@ -162,7 +172,6 @@ def write_png(b: Briefing, conn, path: str | Path, width_px: int = 1600,
     from matplotlib.patches import Patch
 
     from grids.h3cells import cells_to_polygons, hex_to_cells
-    from ui.citymap import _rings
 
     font = _require_font()
     plt.rcParams["font.family"] = [font]

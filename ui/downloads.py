@@ -6,9 +6,12 @@
   dates; an optional title row above the header.
 * :func:`to_csv_bytes`: UTF-8 with BOM (the CSV form of every output, README.md), same headers.
 
-Both write text from the records (descriptions, addresses, names) as text only: a cell
-that begins with ``=``, ``+``, ``-`` or ``@`` is never a formula (XLSX: written as a
-string; CSV: prefixed with an apostrophe, the usual guard against formula injection).
+Both write text from the records (descriptions, addresses, names) as text only, never as a
+formula: text that begins with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return
+(:func:`analytics.outputs.formula_like`, the one rule the command line's CSV files follow
+too) gets a leading apostrophe in CSV, and in XLSX is a text cell with Excel's quote
+prefix (the value unchanged, shown as typed, still text when someone edits the cell).
+Numbers, negative ones included, stay numbers.
 """
 
 from __future__ import annotations
@@ -20,6 +23,8 @@ from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
+
+from analytics.outputs import formula_like, guard_cells
 
 #: Chinese headers of the canonical columns the pages export.
 HEADERS_ZH: dict[str, str] = {
@@ -48,7 +53,6 @@ HEADERS_ZH: dict[str, str] = {
 
 #: Columns shown as percentages (by their canonical name).
 _PERCENT = re.compile(r"(_rate|_rate_prev|share|share_in|share_out|share_diff)$")
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _DATE_FORMAT = "yyyy-mm-dd hh:mm"
 _MAX_WIDTH = 60
 _SHEET_BAD = re.compile(r"[\[\]:*?/\\]")
@@ -89,9 +93,11 @@ def write_frame(ws, df: pd.DataFrame, headers: list[str], head_row: int,
     typed cells, fitted column widths, a frozen header and an autofilter.
 
     Datetimes are Excel dates, numbers numbers (``*_rate`` / ``share*`` columns as
-    percentages), text is written as text (never a formula); missing values are empty.
-    ``formats`` holds the xlsxwriter formats ``head``, ``date``, ``pct``, ``float`` and,
-    optionally, ``int``; ``column_formats`` overrides the format of named integer columns;
+    percentages), text is written as text (never a formula; formula-like text, see
+    :func:`analytics.outputs.formula_like`, with the quote-prefix format ``text``); missing
+    values are empty.
+    ``formats`` holds the xlsxwriter formats ``head``, ``date``, ``pct``, ``float``,
+    ``text`` (``{"quote_prefix": True}``) and, optionally, ``int``; ``column_formats`` overrides the format of named integer columns;
     ``bool_labels`` writes booleans as (true, false) text instead of Excel booleans.
     """
     widths = [_text_width(h) + 2 for h in headers]
@@ -138,7 +144,10 @@ def write_frame(ws, df: pd.DataFrame, headers: list[str], head_row: int,
                     longest = max(longest, len(_DATE_FORMAT))
                     continue
                 text = str(v)
-                ws.write_string(first + i, j, text[:32767])  # never a formula
+                if formula_like(text):   # text, also when someone edits the cell
+                    ws.write_string(first + i, j, text[:32767], formats["text"])
+                else:
+                    ws.write_string(first + i, j, text[:32767])  # never a formula
                 longest = max(longest, _text_width(text))
             widths[j] = max(widths[j], longest + 2)
     for j, w in enumerate(widths):
@@ -178,6 +187,7 @@ def to_xlsx_bytes(frames: Mapping[str, pd.DataFrame], title: str | None = None, 
     fmt_pct = wb.add_format({"num_format": "0.0%"})
     fmt_date = wb.add_format({"num_format": _DATE_FORMAT})
     fmt_float = wb.add_format({"num_format": "0.00"})
+    fmt_text = wb.add_format({"quote_prefix": True})
     used: set[str] = set()
     for name, df in (frames.items() if frames else [("Sheet", pd.DataFrame())]):
         ws = wb.add_worksheet(_sheet_name(name, used))
@@ -186,30 +196,21 @@ def to_xlsx_bytes(frames: Mapping[str, pd.DataFrame], title: str | None = None, 
             ws.write_string(0, 0, str(title), fmt_title)
             head_row = 1
         write_frame(ws, df, _headers(df, labels), head_row,
-                    {"head": fmt_head, "date": fmt_date, "pct": fmt_pct, "float": fmt_float})
+                    {"head": fmt_head, "date": fmt_date, "pct": fmt_pct, "float": fmt_float,
+                     "text": fmt_text})
     wb.close()
     return buf.getvalue()
-
-
-def _defuse(v):
-    if isinstance(v, str) and v.startswith(_FORMULA_START):
-        return "'" + v
-    return v
 
 
 def to_csv_bytes(df: pd.DataFrame, *, labels: Mapping[str, str] | None = None) -> bytes:
     """CSV in UTF-8 with BOM, headers as :func:`to_xlsx_bytes` names them.
 
     Text cells beginning with ``=``, ``+``, ``-``, ``@`` (or a tab / carriage return) get a
-    leading apostrophe so that a spreadsheet shows them as text instead of running them.
+    leading apostrophe so that a spreadsheet shows them as text instead of running them
+    (:func:`analytics.outputs.guard_cells`); numeric columns stay numbers.
     Timestamps are written ``YYYY-MM-DD HH:MM:SS``.
     """
-    out = df.copy()
-    for col in out.columns:
-        s = out[col]
-        if not (pd.api.types.is_numeric_dtype(s.dtype) or pd.api.types.is_bool_dtype(s.dtype)
-                or pd.api.types.is_datetime64_any_dtype(s.dtype)):
-            out[col] = s.astype(object).map(_defuse)
+    out = guard_cells(df)
     out.columns = _headers(df, labels)
     text = out.to_csv(index=False, date_format="%Y-%m-%d %H:%M:%S", lineterminator="\r\n")
     return ("\ufeff" + text).encode("utf-8")
