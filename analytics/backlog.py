@@ -37,9 +37,10 @@ import duckdb
 import numpy as np
 import pandas as pd
 
+from analytics import records
 from analytics.scoring import grade_scores, rank_scores, score_table
+from grids.locate import LEVELS
 
-LEVELS = ("district", "street", "community", "grid")
 SOURCES = ("all", "complaints", "inspections")
 UNLOCATED = "（未定位）"
 
@@ -52,10 +53,24 @@ DETAIL_COLUMNS = ["closure_rate_prev", "on_time_rate_prev", "rework_rate_prev",
 COUNT_COLUMNS = ["open", "overdue", "due_soon", "backlog_30d", "filed", "filed_closed",
                  "due_in_period", "closed_on_time", "closed_in_period", "reworked_closed"]
 
-_ID = {"district": "district_id", "street": "street_id", "community": "community_id",
+#: The id and the name column of each level in the records and cases.
+LEVEL_ID = {"district": "district_id", "street": "street_id", "community": "community_id",
        "grid": "grid_id"}
-_NAME = {"district": "district", "street": "street", "community": "community",
+LEVEL_NAME = {"district": "district", "street": "street", "community": "community",
          "grid": "grid_id"}
+
+
+_LOC = ("district_id", "district", "street_id", "street", "community_id", "community", "grid_id")
+#: The columns of a case, and their expressions per source (:func:`cases_sql`).
+_CASE_COLUMNS = ("case_id", "recv", "due", "closed", "status", "reworked", "category",
+                 "subcategory", *_LOC)
+_CASE_EXPRS = {
+    "complaints": {"case_id": "complaint_id", "recv": "received_at", "due": "due_at",
+                   "closed": "closed_at", "reworked": "coalesce(reworked, 0)"},
+    "inspections": {"case_id": "inspection_id", "recv": "inspected_at", "due": "rectify_due",
+                    "closed": "rectified_at", "reworked": "0",
+                    "status": "CASE WHEN rectified_at IS NULL THEN 'open' ELSE 'closed' END"},
+}
 
 
 class BacklogError(ValueError):
@@ -119,35 +134,27 @@ class BacklogResult:
                 "on_time_rate": None if pd.isna(rate) else float(rate)}
 
 
-def _cases_sql(conn: duckdb.DuckDBPyConnection, q: BacklogQuery,
-               settings: Mapping | None) -> tuple[str, list, list[str], int]:
-    """SQL of every case (complaints, inspection problems) with its deadline filled."""
+def cases_sql(conn: duckdb.DuckDBPyConnection, q: BacklogQuery,
+              settings: Mapping | None) -> tuple[str, dict, list[str], int]:
+    """SQL of every case (complaints, inspection problems) with its deadline filled.
+
+    Returns
+    -------
+    sql, params, warnings, filled
+        The SQL (columns case_id, recv, due, closed, status, reworked, category,
+        subcategory and the jurisdiction columns) with its named parameters, the warnings
+        of the deadline filling and how many deadlines were filled.
+    """
     from store.settings import Settings
 
     settings = settings if settings is not None else Settings()
-    cats = ""
-    params: list = []
-    if q.categories:
-        cats = " AND {col} IN (" + ",".join("?" * len(q.categories)) + ")"
-    loc = "district_id, district, street_id, street, community_id, community, grid_id"
+    params: dict = {}
     parts, warnings, filled = [], [], 0
     sources = ("complaints", "inspections") if q.source == "all" else (q.source,)
     for src in sources:
-        if src == "complaints":
-            base = ("SELECT complaint_id AS case_id, received_at AS recv, due_at AS due, "
-                    "closed_at AS closed, status, coalesce(reworked, 0) AS reworked, "
-                    f"category, subcategory, {loc} FROM complaints WHERE true"
-                    + cats.format(col="category").replace(" AND ", " AND (", 1)
-                    + (cats.format(col="subcategory").replace(" AND ", " OR ", 1) + ")"
-                       if q.categories else ""))
-        else:
-            base = ("SELECT inspection_id AS case_id, inspected_at AS recv, rectify_due AS due, "
-                    "rectified_at AS closed, CASE WHEN rectified_at IS NULL THEN 'open' "
-                    "ELSE 'closed' END AS status, 0 AS reworked, problem_category AS category, "
-                    "NULL::VARCHAR AS subcategory, "
-                    f"{loc} FROM inspections WHERE problems > 0"
-                    + cats.format(col="problem_category"))
-        src_params = list(q.categories) * (2 if src == "complaints" else 1)
+        # void complaints stay: every count judges voidness itself (records.not_void)
+        rec = records.Records(src, categories=tuple(q.categories), void=True, subcategories=True)
+        base, src_params = rec.select(_CASE_COLUMNS, exprs=_CASE_EXPRS)
         missing = conn.execute(f"SELECT case_id, recv, category, subcategory FROM ({base}) "
                                "WHERE due IS NULL AND recv IS NOT NULL", src_params).df()
         table = f"_due_{src}"
@@ -170,7 +177,7 @@ def _cases_sql(conn: duckdb.DuckDBPyConnection, q: BacklogQuery,
                          f"b LEFT JOIN {table} f USING (case_id)")
         else:
             parts.append(base)
-        params += src_params
+        params.update(src_params)
     return " UNION ALL ".join(parts), params, warnings, filled
 
 
@@ -179,7 +186,7 @@ def _count_conditions() -> list[tuple[str, str]]:
 
     ``o_t`` / ``o_s`` are "open at T" / "open at the period start" (computed once per case).
     """
-    not_void = "status <> 'void'"
+    not_void = records.not_void()
 
     def block(t: str, s: str, is_open: str, suffix: str) -> list[tuple[str, str]]:
         filed = f"recv >= {s} AND recv <= {t} AND {not_void}"
@@ -198,12 +205,11 @@ def _count_conditions() -> list[tuple[str, str]]:
         block("$t", "$s", "o_t", "") + block("$s", "$p", "o_s", "_prev")
 
 
-def _open_at(t: str) -> str:
-    return (f"(recv <= {t} AND status <> 'void' AND CASE WHEN closed IS NULL THEN "
+def open_at(t: str) -> str:
+    """SQL condition on the case columns: the case is open at ``t`` (received by then, not
+    void, and not closed by then; a case marked closed without a closing time is closed)."""
+    return (f"(recv <= {t} AND {records.not_void()} AND CASE WHEN closed IS NULL THEN "
             f"status <> 'closed' ELSE closed > {t} END)")
-
-
-_LOC = ("district_id", "district", "street_id", "street", "community_id", "community", "grid_id")
 
 
 def _backlog_sql(cases: str, levels: tuple[str, ...]) -> str:
@@ -212,21 +218,21 @@ def _backlog_sql(cases: str, levels: tuple[str, ...]) -> str:
     conds = _count_conditions()
     loc = ", ".join(_LOC)
     stage1 = (f"SELECT {loc}, " + ", ".join(f"count_if({c}) AS {n}" for n, c in conds)
-              + f" FROM (SELECT *, {_open_at('$t')} AS o_t, {_open_at('$s')} AS o_s "
+              + f" FROM (SELECT *, {open_at('$t')} AS o_t, {open_at('$s')} AS o_s "
               f"FROM ({cases})) GROUP BY ALL")
-    sets = ", ".join([f"({_ID[lv]}, {_NAME[lv]})" if _ID[lv] != _NAME[lv] else f"({_ID[lv]})"
+    sets = ", ".join([f"({LEVEL_ID[lv]}, {LEVEL_NAME[lv]})" if LEVEL_ID[lv] != LEVEL_NAME[lv] else f"({LEVEL_ID[lv]})"
                       for lv in levels] + ["()"])
-    level = "CASE " + " ".join(f"WHEN grouping({_ID[lv]}) = 0 THEN '{lv}'"
+    level = "CASE " + " ".join(f"WHEN grouping({LEVEL_ID[lv]}) = 0 THEN '{lv}'"
                                 for lv in levels) + " ELSE 'city' END"
-    key_id = "CASE " + " ".join(f"WHEN grouping({_ID[lv]}) = 0 THEN {_ID[lv]}"
+    key_id = "CASE " + " ".join(f"WHEN grouping({LEVEL_ID[lv]}) = 0 THEN {LEVEL_ID[lv]}"
                                  for lv in levels) + " END"
-    key_name = "CASE " + " ".join(f"WHEN grouping({_ID[lv]}) = 0 THEN {_NAME[lv]}"
+    key_name = "CASE " + " ".join(f"WHEN grouping({LEVEL_ID[lv]}) = 0 THEN {LEVEL_NAME[lv]}"
                                    for lv in levels) + " END"
     head = f"{level} AS level, {key_id} AS jurisdiction_id, {key_name} AS name"
     rolled = (f"SELECT {head}, " + ", ".join(f"sum({n})::BIGINT AS {n}" for n, _ in conds)
               + f" FROM stage1 GROUP BY GROUPING SETS ({sets})")
     medians = (f"SELECT {head}, median(epoch(closed - recv) / 3600.0) AS median_hours_to_close"
-               f" FROM ({cases}) WHERE closed >= $s AND closed <= $t AND status <> 'void' "
+               f" FROM ({cases}) WHERE closed >= $s AND closed <= $t AND {records.not_void()} "
                f"GROUP BY GROUPING SETS ({sets})")
     return (f"WITH stage1 AS ({stage1}), rolled AS ({rolled}), medians AS ({medians}) "
             "SELECT r.*, m.median_hours_to_close FROM rolled r LEFT JOIN medians m "
@@ -257,13 +263,10 @@ def compute_backlog(conn: duckdb.DuckDBPyConnection, q: BacklogQuery,
     settings = settings if settings is not None else Settings()
     start = q.period_start()
     prev_start = start - (q.as_of - start)
-    cases, params, warnings, filled = _cases_sql(conn, q, settings)
-    named = {"t": q.as_of, "s": start, "p": prev_start}
-    for i, v in enumerate(params):
-        named[f"q{i}"] = v
-    # the case SQL appears twice (counts, medians): its placeholders are named, so reused
-    sql = _backlog_sql(_positional_to_named(cases, len(params)), q.levels)
-    raw = conn.execute(sql, named).df()
+    cases, params, warnings, filled = cases_sql(conn, q, settings)
+    # the case SQL appears twice (counts, medians): its parameters are named, so reused
+    raw = conn.execute(_backlog_sql(cases, q.levels),
+                       {"t": q.as_of, "s": start, "p": prev_start} | params).df()
     table = pd.concat([_level_rows(conn, raw, lv) for lv in q.levels]
                       + [_finish(raw[raw.level == "city"].assign(jurisdiction_id=None,
                                                                    jurisdiction="全市"))],
@@ -275,13 +278,6 @@ def compute_backlog(conn: duckdb.DuckDBPyConnection, q: BacklogQuery,
     table["grade"] = grade_scores(table["score"], settings)
     table["rank"] = table["rank"].astype("Int64")
     return BacklogResult(table, start, q.as_of, prev_start, warnings, filled)
-
-
-def _positional_to_named(sql: str, n: int) -> str:
-    """Replace the first ``n`` ``?`` placeholders by $q0, $q1, … (DuckDB named parameters)."""
-    for i in range(n):
-        sql = sql.replace("?", f"$q{i}", 1)
-    return sql
 
 
 def _finish(rows: pd.DataFrame) -> pd.DataFrame:

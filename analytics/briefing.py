@@ -28,6 +28,7 @@ import pandas as pd
 from analytics.backlog import BacklogQuery, compute_backlog
 from analytics.cases import overdue_cases
 from analytics.hotspots import HotspotQuery, compute_hotspots
+from analytics.records import Records
 from store.clock import local_now
 
 HOT_BIN = 2
@@ -110,8 +111,8 @@ class Briefing:
 def _week_counts(conn: duckdb.DuckDBPyConnection, monday: dt.date) -> dict:
     start = dt.datetime.combine(monday, dt.time())
     stop = start + dt.timedelta(days=7)
-    n_c = conn.execute("SELECT count(*) FROM complaints WHERE status <> 'void' "
-                       "AND received_at >= ? AND received_at < ?", [start, stop]).fetchone()[0]
+    sql, params = Records("complaints", start, stop).select(("rec_at",))
+    n_c = conn.execute(f"SELECT count(*) FROM ({sql})", params).fetchone()[0]
     n_i, n_p = conn.execute("SELECT count(*), coalesce(sum(problems), 0) FROM inspections "
                             "WHERE inspected_at >= ? AND inspected_at < ?",
                             [start, stop]).fetchone()
@@ -122,11 +123,11 @@ def _main_categories(conn: duckdb.DuckDBPyConnection, monday: dt.date) -> pd.Dat
     """Per cell at RES: its top three categories this week, ``类别(件数)、…``."""
     start = dt.datetime.combine(monday, dt.time())
     stop = start + dt.timedelta(days=7)
+    sql, params = Records("complaints", start, stop, located=True,
+                          needs=("cell",)).select(("cell", "category"))
     df = conn.execute(
         f"SELECT h3_parent(cell, {RES}) AS cell, coalesce(category, '（未分类）') AS category, "
-        "count(*) AS n FROM complaints WHERE cell IS NOT NULL AND status <> 'void' "
-        "AND received_at >= ? AND received_at < ? AND district_id IS NOT NULL "
-        "AND located_by = 'polygon' GROUP BY 1, 2", [start, stop]).df()
+        f"count(*) AS n FROM ({sql}) GROUP BY 1, 2", params).df()
     if df.empty:
         return pd.DataFrame(columns=["h3", "main_categories"])
     from grids.h3cells import cells_to_hex

@@ -26,16 +26,17 @@ import pandas as pd
 import shapely
 
 from analytics.backlog import (
-    _ID,
-    _NAME,
-    LEVELS,
+    LEVEL_ID,
+    LEVEL_NAME,
     SOURCES,
     UNLOCATED,
     BacklogError,
     BacklogQuery,
-    _cases_sql,
-    _open_at,
+    cases_sql,
+    open_at,
 )
+from analytics.records import Records, day_bounds
+from grids.locate import LEVELS
 
 #: Kind labels of the two sources of cases.
 KIND_COMPLAINT = "投诉"
@@ -52,7 +53,7 @@ NO_CATEGORY = "（未分类）"
 
 
 def _unit_filter(level: str | None, jurisdiction_id: str | None,
-                 jurisdiction_name: str | None) -> tuple[str, list]:
+                 jurisdiction_name: str | None) -> tuple[str, dict]:
     """SQL condition (on the case columns) selecting one jurisdiction of ``level``.
 
     By id when one is given; by name otherwise (any id); the name ``（未定位）`` selects
@@ -62,17 +63,17 @@ def _unit_filter(level: str | None, jurisdiction_id: str | None,
         if jurisdiction_id is not None or jurisdiction_name is not None:
             raise BacklogError("a jurisdiction filter needs its level "
                                f"({', '.join(LEVELS)})")
-        return "true", []
+        return "true", {}
     if level not in LEVELS:
         raise BacklogError(f"level {level!r}: expected one of {', '.join(LEVELS)}")
-    id_col, name_col = _ID[level], _NAME[level]
+    id_col, name_col = LEVEL_ID[level], LEVEL_NAME[level]
     if jurisdiction_id is not None:
-        return f"{id_col} = ?", [str(jurisdiction_id)]
+        return f"{id_col} = $unit", {"unit": str(jurisdiction_id)}
     if jurisdiction_name is None:
-        return "true", []
+        return "true", {}
     if jurisdiction_name == UNLOCATED:
-        return f"{id_col} IS NULL AND {name_col} IS NULL", []
-    return f"{name_col} = ?", [str(jurisdiction_name)]
+        return f"{id_col} IS NULL AND {name_col} IS NULL", {}
+    return f"{name_col} = $unit", {"unit": str(jurisdiction_name)}
 
 
 def overdue_cases(conn: duckdb.DuckDBPyConnection, as_of: dt.datetime, level: str | None = None,
@@ -113,12 +114,11 @@ def overdue_cases(conn: duckdb.DuckDBPyConnection, as_of: dt.datetime, level: st
     if limit is not None and limit < 0:
         raise BacklogError(f"limit must be 0 or more, got {limit}")
     where, where_params = _unit_filter(level, jurisdiction_id, jurisdiction_name)
-    where = _named(where, "w", len(where_params))
-    named: dict = {"t": as_of} | {f"w{i}": v for i, v in enumerate(where_params)}
+    named: dict = {"t": as_of} | where_params
     parts = []
     for src in (("complaints", "inspections") if source == "all" else (source,)):
         q = BacklogQuery(as_of, source=src, categories=list(categories or []))
-        cases, case_params, _, _ = _cases_sql(conn, q, settings)
+        cases, case_params, _, _ = cases_sql(conn, q, settings)
         if src == "complaints":
             extra = ("SELECT complaint_id AS case_id, description, address FROM complaints")
             kind = KIND_COMPLAINT
@@ -128,14 +128,13 @@ def overdue_cases(conn: duckdb.DuckDBPyConnection, as_of: dt.datetime, level: st
                      "i.team || '）', '') AS description, p.name AS address FROM inspections i "
                      "LEFT JOIN inspection_points p USING (point_id)")
             kind = KIND_INSPECTION
-        cases = _named(cases, f"{src[0]}", len(case_params))
-        named.update({f"{src[0]}{i}": v for i, v in enumerate(case_params)})
+        named.update(case_params)
         parts.append(
             f"SELECT '{kind}' AS kind, c.case_id, c.recv AS received_at, c.due AS due_at, "
             "epoch($t - c.due) / 3600.0 AS hours_overdue, c.category, c.subcategory, "
             "x.description, x.address, c.status, c.district, c.street, c.community, c.grid_id "
             f"FROM ({cases}) c LEFT JOIN ({extra}) x USING (case_id) "
-            f"WHERE {_open_at('$t')} AND c.due < $t AND ({where})")
+            f"WHERE {open_at('$t')} AND c.due < $t AND ({where})")
     sql = (" UNION ALL ".join(parts)
            + " ORDER BY hours_overdue DESC, received_at, kind, case_id")
     if limit is not None:
@@ -143,13 +142,6 @@ def overdue_cases(conn: duckdb.DuckDBPyConnection, as_of: dt.datetime, level: st
     out = conn.execute(sql, named).df()
     out["status"] = out["status"].map(STATUS_LABELS).fillna(out["status"])
     return out[CASE_COLUMNS].reset_index(drop=True)
-
-
-def _named(sql: str, prefix: str, n: int) -> str:
-    """Replace the first ``n`` ``?`` placeholders by $<prefix>0, $<prefix>1, …"""
-    for i in range(n):
-        sql = sql.replace("?", f"${prefix}{i}", 1)
-    return sql
 
 
 #: The level below each level.
@@ -174,7 +166,7 @@ def children_of(conn: duckdb.DuckDBPyConnection, level: str, jurisdiction_id: st
     if level != "city" and jurisdiction_id is None and jurisdiction_name in (None, UNLOCATED):
         return pd.DataFrame({"jurisdiction_id": pd.Series(dtype=object),
                              "jurisdiction": pd.Series(dtype=object)})
-    cid, cname = _ID[child], _NAME[child]
+    cid, cname = LEVEL_ID[child], LEVEL_NAME[child]
     if level == "city":
         jur = "SELECT jurisdiction_id, name FROM jurisdictions WHERE level = ?"
         jur_params: list = [child]
@@ -182,11 +174,11 @@ def children_of(conn: duckdb.DuckDBPyConnection, level: str, jurisdiction_id: st
     elif jurisdiction_id is not None:
         jur = "SELECT jurisdiction_id, name FROM jurisdictions WHERE level = ? AND parent_id = ?"
         jur_params = [child, str(jurisdiction_id)]
-        rec_where, rec_params = f"{_ID[level]} = ?", [str(jurisdiction_id)]
+        rec_where, rec_params = f"{LEVEL_ID[level]} = ?", [str(jurisdiction_id)]
     else:  # known by name only
         jur = "SELECT NULL::VARCHAR AS jurisdiction_id, NULL::VARCHAR AS name WHERE false"
         jur_params = []
-        rec_where = f"{_ID[level]} IS NULL AND {_NAME[level]} = ?"
+        rec_where = f"{LEVEL_ID[level]} IS NULL AND {LEVEL_NAME[level]} = ?"
         rec_params = [str(jurisdiction_name)]
     rec = " UNION ".join(
         f"SELECT DISTINCT {cid} AS cid, {cname} AS cname FROM {t} WHERE {rec_where} "
@@ -251,12 +243,9 @@ def category_mix(conn: duckdb.DuckDBPyConnection, start: dt.date, end: dt.date,
                              + (", ".join(kinds) or "none"))
     zone = shapely.intersection(shapely.union_all(shapely.from_wkt([r[0] for r in rows])),
                                 area_polygon(conn))
-    pts = conn.execute(
-        "SELECT category, lon, lat FROM complaints WHERE status <> 'void' AND received_at >= ? "
-        "AND received_at < ? AND district_id IS NOT NULL AND located_by = 'polygon' "
-        "AND lon IS NOT NULL",
-        [dt.datetime.combine(start, dt.time()),
-         dt.datetime.combine(end + dt.timedelta(days=1), dt.time())]).df()
+    sql, params = Records("complaints", *day_bounds(start, end), located=True,
+                          needs=("lon",)).select(("category", "lon", "lat"))
+    pts = conn.execute(sql, params).df()
     lon, lat = pts.lon.to_numpy(dtype=float), pts.lat.to_numpy(dtype=float)
     inside = (points_in_polygons(lon, lat, np.array([zone], dtype=object)) == 0
               if len(pts) and not zone.is_empty else np.zeros(len(pts), dtype=bool))

@@ -29,8 +29,10 @@ import pandas as pd
 import shapely
 
 from analytics.emerging import EmergingQuery, compute_emerging
-from analytics.hotspots import SOURCES, HotspotQuery, compute_hotspots, weekly_cell_counts
+from analytics.hotspots import HotspotQuery, compute_hotspots, weekly_cell_counts
+from analytics.records import SOURCES, Records, day_bounds, in_cell
 from grids import h3cells
+from grids.locate import LEVELS
 from grids.pip import points_in_polygons
 
 MODES = ("count", "density", "gi_bin", "emerging")
@@ -41,7 +43,6 @@ LATEST_N = 20
 
 LAYER_COLUMNS = ["h3", "res", "count", "value", "gi_bin", "category", "district", "street",
                  "in_fringe", "lon", "lat", "notable"]
-LEVELS = ("district", "street", "community", "grid")
 
 
 @dataclass
@@ -204,60 +205,34 @@ def parse_cell(h3_hex: str) -> tuple[int, int]:
     return cell, res
 
 
-def _in_cell(res: int, alias: str = "") -> str:
-    """SQL condition: the record's fine cell lies in the cell bound as parameter."""
-    return (f"{alias}cell IS NOT NULL AND h3_parent({alias}cell, {int(res)}) = ?::UBIGINT "
-            f"AND {alias}district_id IS NOT NULL AND {alias}located_by = 'polygon'")
-
-
-def _cell_records_sql(source: str, categories: list[str], res: int) -> tuple[str, list]:
-    """Records of one cell: each part binds the cell, then its categories (:func:`_params`).
-
-    The records the hotspots count: complaints not void, inspections that found problems,
-    located inside a district by their coordinates.
-    """
+def _cell_records(source: str, categories: list[str], cell: int, res: int,
+                  start: dt.datetime, stop: dt.datetime) -> tuple[str, dict]:
+    """Records of one cell in ``[start, stop)``: the records the hotspots count
+    (:mod:`analytics.records`), with the columns of the detail."""
     if source not in SOURCES:
-        raise ValueError(f"source must be one of {', '.join(SOURCES)}, got {source!r}")
-    cats = ""
-    if categories:
-        cats = " AND {col} IN (" + ",".join("?" * len(categories)) + ")"
-    parts, params = [], []
-    if source in ("complaints", "all"):
-        parts.append(
-            "SELECT 'complaints' AS source, received_at AS rec_at, category, subcategory, "
-            "description, address, status FROM complaints "
-            f"WHERE {_in_cell(res)} AND status <> 'void'" + cats.format(col="category"))
-        params.append(list(categories))
-    if source in ("inspections", "all"):
-        parts.append(
-            "SELECT 'inspections' AS source, i.inspected_at AS rec_at, i.problem_category AS "
-            "category, NULL AS subcategory, i.team AS description, p.name AS address, "
-            "CASE WHEN i.rectified_at IS NOT NULL THEN 'rectified' ELSE 'open' END AS status "
-            "FROM inspections i LEFT JOIN inspection_points p USING (point_id) "
-            f"WHERE {_in_cell(res, 'i.')} AND i.problems > 0"
-            + cats.format(col="i.problem_category"))
-        params.append(list(categories))
-    return " UNION ALL ".join(parts), params
-
-
-def _params(cell: int, parts: list[list], *extra) -> list:
-    out: list = []
-    for cats in parts:
-        out += [cell, *cats]
-    return out + list(extra)
+        raise ValueError(f"the source {source!r} is not one of {', '.join(SOURCES)}")
+    rec = Records(source, start, stop, tuple(categories), located=True, cell=(cell, res))
+    return rec.select(
+        ("source", "rec_at", "category", "subcategory", "description", "address", "status"),
+        alias={"inspections": "i."}, tables={"complaints": "complaints",
+                             "inspections": "inspections i LEFT JOIN inspection_points p "
+                                            "USING (point_id)"},
+        exprs={"inspections": {"description": "i.team", "address": "p.name",
+                               "status": "CASE WHEN i.rectified_at IS NOT NULL THEN "
+                                         "'rectified' ELSE 'open' END"}})
 
 
 def _jurisdiction(conn: duckdb.DuckDBPyConnection, cell: int, res: int, lon: float,
                   lat: float) -> dict:
-    in_cell = f"cell IS NOT NULL AND h3_parent(cell, {int(res)}) = ?::UBIGINT"
+    cond = in_cell(res)
     row = conn.execute(
         "SELECT district, street, community, grid_id, count(*) AS n FROM ("
-        f"SELECT district, street, community, grid_id FROM complaints WHERE {in_cell} "
-        f"UNION ALL SELECT district, street, community, grid_id FROM inspections WHERE {in_cell} "
+        f"SELECT district, street, community, grid_id FROM complaints WHERE {cond} "
+        f"UNION ALL SELECT district, street, community, grid_id FROM inspections WHERE {cond} "
         f"UNION ALL SELECT district, street, community, grid_id FROM inspection_points "
-        f"WHERE {in_cell}) WHERE district IS NOT NULL "
+        f"WHERE {cond}) WHERE district IS NOT NULL "
         "GROUP BY ALL ORDER BY n DESC, district, street NULLS LAST, community NULLS LAST, "
-        "grid_id NULLS LAST LIMIT 1", [cell, cell, cell]).fetchall()
+        "grid_id NULLS LAST LIMIT 1", {"cell": cell}).fetchall()
     if row:
         d, s, c, g, _ = row[0]
         return {"district": d, "street": s, "community": c, "grid_id": g,
@@ -295,26 +270,25 @@ def cell_detail(conn: duckdb.DuckDBPyConnection, h3_hex: str, start: dt.date, en
     if end < start:
         raise ValueError(f"the period ends ({end}) before it starts ({start})")
     categories = list(categories)
-    sql, parts = _cell_records_sql(source, categories, res)
-    lo = dt.datetime.combine(start, dt.time())
-    hi = dt.datetime.combine(end + dt.timedelta(days=1), dt.time())
+    lo, hi = day_bounds(start, end)
+    sql, params = _cell_records(source, categories, cell, res, lo, hi)
     by_cat = conn.execute(
-        f"SELECT source, category, subcategory, count(*) AS count FROM ({sql}) "
-        "WHERE rec_at >= ? AND rec_at < ? GROUP BY ALL "
+        f"SELECT source, category, subcategory, count(*) AS count FROM ({sql}) GROUP BY ALL "
         "ORDER BY count DESC, source, category NULLS LAST, subcategory NULLS LAST",
-        _params(cell, parts, lo, hi)).df()
+        params).df()
     by_cat["count"] = by_cat["count"].astype(np.int64)
     latest = conn.execute(
         f"SELECT rec_at AS received_at, category, subcategory, description, address, status, "
-        f"source FROM ({sql}) WHERE rec_at >= ? AND rec_at < ? "
+        f"source FROM ({sql}) "
         "ORDER BY rec_at DESC, source, category NULLS LAST, description NULLS LAST "
-        f"LIMIT {LATEST_N}", _params(cell, parts, lo, hi)).df()
+        f"LIMIT {LATEST_N}", params).df()
     first = end - dt.timedelta(days=end.weekday()) - dt.timedelta(weeks=TREND_WEEKS - 1)
     origin = dt.datetime.combine(first, dt.time())
+    sql, params = _cell_records(source, categories, cell, res, origin, hi)
     wk = conn.execute(
-        "SELECT CAST(floor(date_diff('second', ?::TIMESTAMP, rec_at) / 604800.0) AS BIGINT) AS w, "
-        f"count(*) AS n FROM ({sql}) WHERE rec_at >= ? AND rec_at < ? GROUP BY 1",
-        [origin] + _params(cell, parts, origin, hi)).df()
+        "SELECT CAST(floor(date_diff('second', $week_origin::TIMESTAMP, rec_at) / 604800.0) "
+        f"AS BIGINT) AS w, count(*) AS n FROM ({sql}) GROUP BY 1",
+        {"week_origin": origin} | params).df()
     counts = np.zeros(TREND_WEEKS, dtype=np.int64)
     if len(wk):
         counts[wk["w"].to_numpy(dtype=np.int64)] = wk["n"].to_numpy(dtype=np.int64)
@@ -324,10 +298,9 @@ def cell_detail(conn: duckdb.DuckDBPyConnection, h3_hex: str, start: dt.date, en
         labels.append(f"{y}-W{w:02d}")
     weekly = pd.DataFrame({"week": labels, "count": counts})
     lon, lat = h3cells.cells_to_lonlat(np.array([cell], dtype=np.uint64))
-    in_cell = f"cell IS NOT NULL AND h3_parent(cell, {int(res)}) = ?::UBIGINT"
     points = conn.execute(
-        f"SELECT point_id, name, point_type FROM inspection_points WHERE {in_cell} "
-        "ORDER BY point_type NULLS LAST, name NULLS LAST, point_id", [cell]).df()
+        f"SELECT point_id, name, point_type FROM inspection_points WHERE {in_cell(res)} "
+        "ORDER BY point_type NULLS LAST, name NULLS LAST, point_id", {"cell": cell}).df()
     return CellDetail(
         h3=h3cells.cells_to_hex(np.array([cell], dtype=np.uint64))[0], res=res,
         lon=float(lon[0]), lat=float(lat[0]),

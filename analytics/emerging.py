@@ -378,6 +378,8 @@ class EmergingQuery:
     categories: list[str] = field(default_factory=list)
     district: str | None = None
     zone: str | None = None
+    #: District-level jurisdiction ids whose records count (as :class:`HotspotQuery`).
+    scope: tuple[str, ...] | None = None
 
     def check(self) -> None:
         if self.weeks < MIN_WEEKS:
@@ -394,7 +396,7 @@ class EmergingQuery:
 
         return HotspotQuery(self.first_monday(), self.end, res=self.res, k=self.k,
                             source=self.source, categories=list(self.categories),
-                            district=self.district, zone=self.zone)
+                            district=self.district, zone=self.zone, scope=self.scope)
 
 
 @dataclass

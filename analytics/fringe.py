@@ -22,15 +22,14 @@ issues and an application. *Geographical Analysis* 27(4), 286–306.
 
 from __future__ import annotations
 
-import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import duckdb
 import numpy as np
 import pandas as pd
 import shapely
 
-from analytics.hotspots import HotspotQuery, compute_hotspots
+from analytics.hotspots import HotspotQuery, compute_hotspots, records_of
 from analytics.studyarea import StudyAreaError, area_polygon
 from grids.areas import geodesic_area_km2
 from grids.pip import points_in_polygons
@@ -57,23 +56,9 @@ def _zone_kinds(conn: duckdb.DuckDBPyConnection) -> list[str]:
 
 
 def _record_points(conn: duckdb.DuckDBPyConnection, q: HotspotQuery) -> pd.DataFrame:
-    """lon, lat of the records the hotspot query counts."""
-    start = dt.datetime.combine(q.start, dt.time())
-    stop = dt.datetime.combine(q.end + dt.timedelta(days=1), dt.time())
-    parts, params = [], []
-    place = " AND district_id IS NOT NULL AND located_by = 'polygon' AND lon IS NOT NULL"
-    if q.district:
-        place += " AND (district = ? OR district_id = ?)"
-    cats = (" AND {col} IN (" + ",".join("?" * len(q.categories)) + ")") if q.categories else ""
-    if q.source in ("complaints", "all"):
-        parts.append("SELECT lon, lat FROM complaints WHERE status <> 'void' AND received_at >= ?"
-                     " AND received_at < ?" + place + cats.format(col="category"))
-        params += [start, stop] + ([q.district] * 2 if q.district else []) + q.categories
-    if q.source in ("inspections", "all"):
-        parts.append("SELECT lon, lat FROM inspections WHERE problems > 0 AND inspected_at >= ?"
-                     " AND inspected_at < ?" + place + cats.format(col="problem_category"))
-        params += [start, stop] + ([q.district] * 2 if q.district else []) + q.categories
-    return conn.execute(" UNION ALL ".join(parts), params).df()
+    """lon, lat of the records the hotspot query counts (those with coordinates)."""
+    sql, params = replace(records_of(q), needs=("lon",)).select(("lon", "lat"))
+    return conn.execute(sql, params).df()
 
 
 def fringe_focus(conn: duckdb.DuckDBPyConnection, q: HotspotQuery, min_bin: int = 2,
@@ -101,7 +86,8 @@ def fringe_focus(conn: duckdb.DuckDBPyConnection, q: HotspotQuery, min_bin: int 
     if unknown:
         raise StudyAreaError(f"no zone of kind {unknown[0]!r} is loaded; loaded kinds: "
                              + ", ".join(all_kinds))
-    whole_q = HotspotQuery(q.start, q.end, q.res, q.k, q.source, list(q.categories), q.district)
+    whole_q = HotspotQuery(q.start, q.end, q.res, q.k, q.source, list(q.categories), q.district,
+                           scope=q.scope)
     hot = compute_hotspots(conn, whole_q)
     cells = hot.cells
     area = area_polygon(conn, q.district)

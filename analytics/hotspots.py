@@ -18,12 +18,19 @@ import numpy as np
 import pandas as pd
 
 from analytics.gistar import gi_star
-from analytics.studyarea import StudyAreaError, base_cells, ring_weights, study_area
+from analytics.records import SOURCES, Records, day_bounds
+from analytics.studyarea import (
+    RESOLUTIONS,
+    StudyAreaError,
+    base_cells,
+    resolution_message,
+    ring_weights,
+    study_area,
+)
 from grids import h3cells
 
 HOTSPOT_COLUMNS = ["h3", "res", "count", "gi_z", "p_value", "gi_bin", "district", "street",
                    "in_fringe", "lon", "lat"]
-SOURCES = ("complaints", "inspections", "all")
 #: Below this many records a note warns that significance means little (as ArcGIS's Hot
 #: Spot Analysis warns below 30 features).
 FEW_RECORDS = 30
@@ -45,16 +52,20 @@ class HotspotQuery:
     categories: list[str] = field(default_factory=list)
     district: str | None = None
     zone: str | None = None
+    #: District-level jurisdiction ids whose records count (:class:`analytics.records.Records`);
+    #: None is every district. The study area stays the whole city (or district / zone).
+    scope: tuple[str, ...] | None = None
 
     def check(self) -> None:
-        if self.res not in (7, 8, 9, 10):
-            raise HotspotError(f"--res must be 7, 8, 9 or 10, got {self.res}")
+        if self.res not in RESOLUTIONS:
+            raise HotspotError(resolution_message(self.res))
         if self.k < 1:
-            raise HotspotError(f"--k must be at least 1, got {self.k}")
+            raise HotspotError(f"the neighbourhood k must be at least 1, not {self.k}")
         if self.source not in SOURCES:
-            raise HotspotError(f"--source must be one of {', '.join(SOURCES)}, got {self.source!r}")
+            raise HotspotError(f"the source {self.source!r} is not one of "
+                               f"{', '.join(SOURCES)}")
         if self.end < self.start:
-            raise HotspotError(f"--end {self.end} is before --start {self.start}")
+            raise HotspotError(f"the period ends ({self.end}) before it starts ({self.start})")
 
 
 @dataclass
@@ -74,38 +85,18 @@ class HotspotResult:
         return self.cells[keep].reset_index(drop=True)
 
 
-def _records_sql(q: HotspotQuery) -> tuple[str, list]:
-    """SQL of the counted records (cell, rec_at) for the query's period and filters.
-
-    Complaints that are not void; inspections that found problems. Only records located
-    inside a district by their coordinates.
-    """
-    parts = []
-    params: list = []
-    cat_sql = ""
-    if q.categories:
-        cat_sql = " AND {col} IN (" + ",".join("?" * len(q.categories)) + ")"
-    where_place = " AND district_id IS NOT NULL AND located_by = 'polygon'"
-    if q.district:
-        where_place += " AND (district = ? OR district_id = ?)"
-    start = dt.datetime.combine(q.start, dt.time())
-    stop = dt.datetime.combine(q.end + dt.timedelta(days=1), dt.time())
-    if q.source in ("complaints", "all"):
-        parts.append("SELECT cell, received_at AS rec_at FROM complaints WHERE cell IS NOT NULL "
-                     "AND status <> 'void' AND received_at >= ? AND received_at < ?"
-                     + where_place + cat_sql.format(col="category"))
-        params += [start, stop] + ([q.district, q.district] if q.district else []) + q.categories
-    if q.source in ("inspections", "all"):
-        parts.append("SELECT cell, inspected_at AS rec_at FROM inspections WHERE cell IS NOT NULL "
-                     "AND problems > 0 AND inspected_at >= ? AND inspected_at < ?"
-                     + where_place + cat_sql.format(col="problem_category"))
-        params += [start, stop] + ([q.district, q.district] if q.district else []) + q.categories
-    return " UNION ALL ".join(parts), params
+def records_of(q: HotspotQuery) -> Records:
+    """The records the query counts (:mod:`analytics.records`): complaints not void and/or
+    inspections that found problems, in the period, categories, district and scope,
+    located inside a district by their coordinates, with a cell."""
+    start, stop = day_bounds(q.start, q.end)
+    return Records(q.source, start, stop, tuple(q.categories), q.district, q.scope,
+                   located=True, needs=("cell",))
 
 
 def _counts(conn: duckdb.DuckDBPyConnection, q: HotspotQuery) -> pd.DataFrame:
     """Records per cell at q.res, for records located inside a district."""
-    sql, params = _records_sql(q)
+    sql, params = records_of(q).select(("cell", "rec_at"))
     return conn.execute(f"SELECT h3_parent(cell, {int(q.res)}) AS cell, count(*) AS n "
                         f"FROM ({sql}) GROUP BY 1", params).df()
 
@@ -113,12 +104,13 @@ def _counts(conn: duckdb.DuckDBPyConnection, q: HotspotQuery) -> pd.DataFrame:
 def weekly_cell_counts(conn: duckdb.DuckDBPyConnection, q: HotspotQuery,
                        first_monday: dt.date) -> pd.DataFrame:
     """Records per (cell at q.res, week index from ``first_monday``): columns cell, week, n."""
-    sql, params = _records_sql(q)
+    sql, params = records_of(q).select(("cell", "rec_at"))
     origin = dt.datetime.combine(first_monday, dt.time())
     return conn.execute(
         f"SELECT h3_parent(cell, {int(q.res)}) AS cell, "
-        "CAST(floor(date_diff('second', ?::TIMESTAMP, rec_at) / 604800.0) AS BIGINT) AS week, "
-        f"count(*) AS n FROM ({sql}) GROUP BY 1, 2", [origin] + params).df()
+        "CAST(floor(date_diff('second', $week_origin::TIMESTAMP, rec_at) / 604800.0) AS BIGINT)"
+        f" AS week, count(*) AS n FROM ({sql}) GROUP BY 1, 2",
+        {"week_origin": origin} | params).df()
 
 
 def compute_hotspots(conn: duckdb.DuckDBPyConnection, q: HotspotQuery) -> HotspotResult:

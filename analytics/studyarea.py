@@ -25,7 +25,14 @@ import shapely
 from grids import h3cells
 from grids.pip import points_in_polygons
 
+#: The H3 resolutions of the cell statistics (hotspots, emerging, fringe, the map).
 RESOLUTIONS = (7, 8, 9, 10)
+
+
+def resolution_message(res: int) -> str:
+    """The words of a resolution that is not one of :data:`RESOLUTIONS`."""
+    return (f"resolution {res} is not one of "
+            f"{', '.join(str(r) for r in RESOLUTIONS)}")
 
 
 class StudyAreaError(ValueError):
@@ -132,7 +139,7 @@ def base_cells(conn: duckdb.DuckDBPyConnection, res: int, district: str | None =
                zone: str | None = None) -> Cells:
     """Cells whose centre lies in the area polygon, described; cached per boundaries."""
     if res not in RESOLUTIONS:
-        raise StudyAreaError(f"--res must be 7, 8, 9 or 10, got {res}")
+        raise StudyAreaError(resolution_message(res))
     key = (geography_key(conn), res, district or None, zone or None)
     with _LOCK:
         if key in _CACHE:

@@ -33,6 +33,7 @@ import pandas as pd
 from analytics.backlog import BacklogQuery, compute_backlog
 from analytics.cases import NO_CATEGORY, overdue_cases
 from analytics.hotspots import HotspotError, HotspotQuery, compute_hotspots
+from analytics.records import Records
 
 HOT_BIN = 2
 RES = 9
@@ -72,19 +73,11 @@ class WallNumbers:
         return dict(self.__dict__)
 
 
-def _where_district(district: str | None) -> tuple[str, list]:
-    if not district:
-        return "", []
-    return " AND (district = ? OR district_id = ?)", [district, district]
-
-
 def count_complaints(conn: duckdb.DuckDBPyConnection, start: dt.datetime, stop: dt.datetime,
                      district: str | None = None) -> int:
     """Non-void complaints with start ≤ received_at < stop (as the weekly briefing)."""
-    w, p = _where_district(district)
-    return int(conn.execute("SELECT count(*) FROM complaints WHERE status <> 'void' "
-                            "AND received_at >= ? AND received_at < ?" + w,
-                            [start, stop] + p).fetchone()[0])
+    sql, params = Records("complaints", start, stop, district=district).select(("rec_at",))
+    return int(conn.execute(f"SELECT count(*) FROM ({sql})", params).fetchone()[0])
 
 
 EMPTY_CELLS = ["h3", "count", "gi_z", "gi_bin", "district", "street", "in_fringe", "lon", "lat"]
@@ -183,11 +176,10 @@ def wall_numbers(conn: duckdb.DuckDBPyConnection, now: dt.datetime, district: st
     newest = newest.head(NEWEST_OVERDUE)[["received_at", "category", "street",
                                           "hours_overdue"]].reset_index(drop=True)
 
-    w, p = _where_district(district)
+    sql, params = Records("complaints", monday, now, district=district).select(("category",))
     mix = conn.execute(
         f"SELECT coalesce(category, '{NO_CATEGORY}') AS category, count(*) AS count "
-        "FROM complaints WHERE status <> 'void' AND received_at >= ? AND received_at < ?"
-        + w + " GROUP BY 1 ORDER BY 2 DESC, 1", [monday, now] + p).df()
+        f"FROM ({sql}) GROUP BY 1 ORDER BY 2 DESC, 1", params).df()
 
     hot_now, hot_prev = _hot_counts(cells), _hot_counts(prev_cells)
     as_of = conn.execute("SELECT max(received_at) FROM complaints").fetchone()[0]

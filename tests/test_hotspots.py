@@ -112,7 +112,7 @@ def test_degenerate_queries(city):
         _run(db, district="不存在区")
     with pytest.raises(HotspotError, match="no zone of kind"):
         _run(db, zone="fringe")
-    with pytest.raises(HotspotError, match="--res"):
+    with pytest.raises(HotspotError, match="resolution 12 is not one of 7, 8, 9, 10"):
         _run(db, res=12)
     con = duckdb.connect(str(db), read_only=True)
     wkt = con.execute("SELECT geometry FROM jurisdictions WHERE name = '青秀区'").fetchall()[0][0]
