@@ -200,8 +200,8 @@ def _as_of(text: str, option: str) -> dt.datetime:
 def cmd_backlog(a: argparse.Namespace) -> int:
     from analytics.backlog import BacklogQuery, compute_backlog
     from analytics.outputs import write_table
+    from config.settings import load_settings
     from store.database import read_connection
-    from store.settings import load_settings
 
     as_of = _as_of(a.as_of, "--as-of")
     start = dt.datetime.combine(_date(a.start, "--start"), dt.time()) if a.start else None
@@ -223,7 +223,7 @@ def cmd_backlog(a: argparse.Namespace) -> int:
 
 def cmd_export_weekly(a: argparse.Namespace) -> int:
     from analytics.briefing import parse_iso_week
-    from store.settings import load_settings
+    from config.settings import load_settings
     from ui.briefing_files import export_weekly
 
     parse_iso_week(a.week)  # a malformed or future week fails before the database is read
@@ -236,8 +236,8 @@ def cmd_export_weekly(a: argparse.Namespace) -> int:
 def cmd_coverage(a: argparse.Namespace) -> int:
     from analytics.coverage import coverage_table
     from analytics.outputs import write_table
+    from config.settings import load_settings
     from store.database import read_connection
-    from store.settings import load_settings
 
     settings = load_settings(a.db, a.settings)
     with read_connection(a.db) as conn:

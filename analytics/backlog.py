@@ -145,9 +145,9 @@ def cases_sql(conn: duckdb.DuckDBPyConnection, q: BacklogQuery,
         subcategory and the jurisdiction columns) with its named parameters, the warnings
         of the deadline filling and how many deadlines were filled.
     """
-    from store.settings import Settings
+    from analytics.deadlines import DEFAULT_SETTINGS
 
-    settings = settings if settings is not None else Settings()
+    settings = settings if settings is not None else DEFAULT_SETTINGS
     params: dict = {}
     parts, warnings, filled = [], [], 0
     sources = ("complaints", "inspections") if q.source == "all" else (q.source,)
@@ -255,12 +255,13 @@ def compute_backlog(conn: duckdb.DuckDBPyConnection, q: BacklogQuery,
         A read connection is enough (the filled deadlines live in a registered frame).
     q : BacklogQuery
     settings : Mapping, optional
-        Settings (:mod:`store.settings`): handling limits and score weights.
+        Settings (:mod:`config.settings`): handling limits and score weights.
     """
     q.check()
-    from store.settings import Settings
+    from analytics import deadlines, scoring
 
-    settings = settings if settings is not None else Settings()
+    settings = (settings if settings is not None
+                else {**deadlines.DEFAULT_SETTINGS, **scoring.DEFAULT_SETTINGS})
     start = q.period_start()
     prev_start = start - (q.as_of - start)
     cases, params, warnings, filled = cases_sql(conn, q, settings)

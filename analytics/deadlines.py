@@ -50,6 +50,9 @@ import numpy as np
 import pandas as pd
 
 __all__ = [
+    "DEFAULT_DAYS",
+    "DEFAULT_LIMITS",
+    "DEFAULT_SETTINGS",
     "DEFAULT_WORK_HOURS",
     "DeadlineError",
     "DueResult",
@@ -65,6 +68,18 @@ __all__ = [
 DEFAULT_WORK_HOURS = "09:00-12:00,14:00-18:00"
 #: Handling limit, in working days, of a category not listed (docs/deadlines.md).
 DEFAULT_DAYS = 5
+#: Handling limits of the national standard's common event categories, in working days
+#: (a string such as "4h" is working hours). Cities override them in settings.toml.
+DEFAULT_LIMITS: dict[str, int | str] = {
+    "暴露垃圾": 1, "积存垃圾渣土": 3, "道路不洁": 1, "私搭乱建": 15,
+    "井盖缺失": 1, "路面塌陷": 1, "道路积水": 1, "管道破裂": 1,
+}
+#: The deadline settings (``config.settings`` names) with their defaults above.
+DEFAULT_SETTINGS: dict[str, Any] = {
+    "deadlines.default_days": DEFAULT_DAYS,
+    "deadlines.categories": DEFAULT_LIMITS,
+    "deadlines.work_hours": DEFAULT_WORK_HOURS,
+}
 #: Largest limit accepted (a larger one is taken for a typing error).
 MAX_DAYS = 1000
 MAX_HOURS = 24 * MAX_DAYS
@@ -517,10 +532,10 @@ def limits_from_settings(settings: Mapping[str, Any] | None
     Parameters
     ----------
     settings : Mapping
-        A :class:`store.settings.Settings` (dotted keys ``deadlines.default_days``,
+        A :class:`config.settings.Settings` (dotted keys ``deadlines.default_days``,
         ``deadlines.categories``, ``deadlines.work_hours``) or a plain mapping with those
         keys or a nested ``{"deadlines": {...}}`` table. Missing keys take the defaults of
-        the settings registry.
+        this module (:data:`DEFAULT_SETTINGS`).
 
     Returns
     -------
@@ -535,8 +550,6 @@ def limits_from_settings(settings: Mapping[str, Any] | None
     DeadlineError
         Naming the setting (and the category) whose value cannot be read.
     """
-    from store.settings import DEFAULT_LIMITS
-
     raw_default = _setting(settings, "deadlines.default_days", DEFAULT_DAYS)
     try:
         default = parse_limit(raw_default)

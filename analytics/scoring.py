@@ -1,8 +1,8 @@
 """Composite score, grade (A–E) and rank of jurisdictions (考核评分).
 
 Area evaluations of city management combine a few rates into one score out of 100 and
-grade it; the components and their weights here are settings (``score.weights``), with
-these defaults:
+grade it; the components and their weights here are settings (``score.weights``, named and
+checked by ``config.settings``, defaults and rules defined here), with these defaults:
 
 * ``on_time_rate`` 40: cases closed by their deadline / cases due in the period (按期结案率);
 * ``closure_rate`` 30: cases filed in the period and closed by T / filed (结案率);
@@ -29,7 +29,74 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-COMPONENTS = ("on_time_rate", "closure_rate", "no_rework", "not_overdue")
+#: The score components with their labels (zh, en), in the order they are shown.
+COMPONENT_LABELS: dict[str, tuple[str, str]] = {
+    "on_time_rate": ("按期结案率", "On-time closure rate"),
+    "closure_rate": ("结案率", "Closure rate"),
+    "no_rework": ("无返工（1 − 返工率）", "No rework (1 − rework rate)"),
+    "not_overdue": ("未超期（1 − 超期率）", "Not overdue (1 − overdue share)"),
+}
+COMPONENTS = tuple(COMPONENT_LABELS)
+#: Default weights (``score.weights``) and lowest score of each grade (``score.grades``).
+DEFAULT_WEIGHTS: dict[str, int] = {"on_time_rate": 40, "closure_rate": 30, "no_rework": 15,
+                                   "not_overdue": 15}
+DEFAULT_GRADES: dict[str, int] = {"A": 90, "B": 75, "C": 60, "D": 40}
+#: The score settings (``config.settings`` names) with their defaults above.
+DEFAULT_SETTINGS: dict[str, dict[str, int]] = {"score.weights": DEFAULT_WEIGHTS,
+                                               "score.grades": DEFAULT_GRADES}
+
+
+class ScoreError(ValueError):
+    """Score weights or grade bands that cannot be used; the message names the setting."""
+
+
+def _is_number(v: object) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and v == v
+
+
+def check_weights(weights: Mapping) -> dict[str, float]:
+    """The ``score.weights`` as floats: known components, numbers ≥ 0, one above 0.
+
+    Raises
+    ------
+    ScoreError
+        Naming the setting (and the component) that breaks the rule.
+    """
+    if not isinstance(weights, Mapping):
+        raise ScoreError(f"score.weights must be a table of component = weight, got {weights!r}")
+    for k, v in weights.items():
+        if k not in COMPONENTS:
+            raise ScoreError(f"score.weights: unknown component {k!r}; components: "
+                             + ", ".join(COMPONENTS))
+        if not _is_number(v) or v < 0:
+            raise ScoreError(f"score.weights.{k} must be a number of at least 0, got {v!r}")
+    if not any(v > 0 for v in weights.values()):
+        raise ScoreError("score.weights: at least one weight must be above 0")
+    return {k: float(v) for k, v in weights.items()}
+
+
+def check_grades(grades: Mapping) -> dict[str, float]:
+    """The ``score.grades`` as floats: named grades, lowest scores in 0–100.
+
+    Raises
+    ------
+    ScoreError
+        Naming the setting (and the grade) that breaks the rule.
+    """
+    if not isinstance(grades, Mapping):
+        raise ScoreError(f"score.grades must be a table of grade = lowest score, got {grades!r}")
+    for k, v in grades.items():
+        if not str(k).strip():
+            raise ScoreError("score.grades: a grade needs a name")
+        if not _is_number(v) or not 0 <= v <= 100:
+            raise ScoreError(f"score.grades.{k} must be a number from 0 to 100, got {v!r}")
+    return {str(k): float(v) for k, v in grades.items()}
+
+
+def _setting(settings: Mapping | None, name: str) -> Mapping:
+    if settings is not None and name in settings:
+        return settings[name]
+    return DEFAULT_SETTINGS[name]
 
 
 def components(table: pd.DataFrame) -> pd.DataFrame:
@@ -46,21 +113,13 @@ def components(table: pd.DataFrame) -> pd.DataFrame:
     }, index=table.index)
 
 
-def _weights(settings: Mapping) -> dict[str, float]:
-    weights = dict(settings["score.weights"])
-    unknown = [k for k in weights if k not in COMPONENTS]
-    if unknown:
-        raise ValueError(f"score.weights: unknown component {unknown[0]!r}; components: "
-                         + ", ".join(COMPONENTS))
-    bad = [k for k, v in weights.items() if not isinstance(v, (int, float)) or v < 0]
-    if bad or not any(v > 0 for v in weights.values()):
-        raise ValueError("score.weights: weights must be numbers ≥ 0, at least one above 0")
-    return {k: float(v) for k, v in weights.items()}
+def score_table(table: pd.DataFrame, settings: Mapping | None) -> pd.DataFrame:
+    """``table`` with a ``score`` column (0–100, NaN without any component).
 
-
-def score_table(table: pd.DataFrame, settings: Mapping) -> pd.DataFrame:
-    """``table`` with a ``score`` column (0–100, NaN without any component)."""
-    w = _weights(settings)
+    ``settings["score.weights"]`` (default :data:`DEFAULT_WEIGHTS`) weighs the components;
+    :class:`ScoreError` when they break :func:`check_weights`.
+    """
+    w = check_weights(_setting(settings, "score.weights"))
     comp = components(table)
     num = np.zeros(len(table))
     den = np.zeros(len(table))
@@ -75,9 +134,9 @@ def score_table(table: pd.DataFrame, settings: Mapping) -> pd.DataFrame:
     return out
 
 
-def grade_scores(scores: pd.Series, settings: Mapping) -> pd.Series:
+def grade_scores(scores: pd.Series, settings: Mapping | None) -> pd.Series:
     """A–E from the lowest score of each grade (``score.grades``); empty without a score."""
-    bands = sorted(dict(settings["score.grades"]).items(), key=lambda kv: -kv[1])
+    bands = sorted(check_grades(_setting(settings, "score.grades")).items(), key=lambda kv: -kv[1])
     s = scores.astype(float)
     out = pd.Series([None] * len(s), index=s.index, dtype=object)
     out[s.notna()] = "E"

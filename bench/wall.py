@@ -30,8 +30,8 @@ def main() -> int:
     db = demo_db(a.db)
 
     from analytics.wall import wall_numbers
+    from config.settings import Settings
     from store.database import read_connection
-    from store.settings import Settings
     from views.wall import _map_page
 
     settings = Settings()

@@ -1,4 +1,4 @@
-"""Settings: one registry of every setting (name, default, help), read from a TOML file.
+"""Settings: one registry of every setting (name, default, check, labels), read from TOML.
 
 The file is ``settings.toml`` beside the database (``data/settings.toml`` by default), or
 the path in ``$GRID_SETTINGS``, or the one passed in. A missing file means every default;
@@ -9,6 +9,12 @@ test keeps that page in step with :data:`SETTINGS`.
 Keys are dotted: ``deadlines.default_days`` is ``default_days`` in the TOML table
 ``[deadlines]``; table-valued settings (``deadlines.categories``, ``score.weights``) are
 whole tables.
+
+This package sits above ``analytics`` (docs/architecture.md, "Layers"): the defaults and
+rules of the analytic settings are defined once in their modules (``analytics.deadlines``,
+``analytics.scoring``, ``analytics.coverage``) and referred to here; analytics takes the
+values as a plain mapping and never imports this module. The Settings page
+(``views/settings.py``) draws its inputs from the labels, help and bounds below.
 """
 
 from __future__ import annotations
@@ -16,56 +22,129 @@ from __future__ import annotations
 import contextlib
 import os
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-
-@dataclass(frozen=True)
-class Setting:
-    """One setting: dotted name, default value and a line of help."""
-
-    name: str
-    default: Any
-    help: str
-
-
-#: Handling limits of the national standard's common event categories, in working days
-#: (a string such as "4h" is working hours). Cities override them in settings.toml.
-DEFAULT_LIMITS: dict[str, int | str] = {
-    "暴露垃圾": 1, "积存垃圾渣土": 3, "道路不洁": 1, "私搭乱建": 15,
-    "井盖缺失": 1, "路面塌陷": 1, "道路积水": 1, "管道破裂": 1,
-}
-
-SETTINGS: tuple[Setting, ...] = (
-    Setting("deadlines.default_days", 5,
-            "handling limit in working days for a category not listed (default: 5)"),
-    Setting("deadlines.categories", DEFAULT_LIMITS,
-            "category = working days (a number) or working hours (a string like \"4h\"); "
-            "used when a record has no deadline"),
-    Setting("deadlines.work_hours", "09:00-12:00,14:00-18:00",
-            "working hours of a working day, for limits given in hours"),
-    Setting("score.weights", {"on_time_rate": 40, "closure_rate": 30, "no_rework": 15,
-                              "not_overdue": 15},
-            "weights of the composite score (any positive numbers; they are normalised)"),
-    Setting("score.grades", {"A": 90, "B": 75, "C": 60, "D": 40},
-            "lowest score of each grade; below D is E"),
-    Setting("coverage.visits_per_week", 1,
-            "inspections each point is due per ISO week"),
-    Setting("map.basemap", "none",
-            "basemap of the maps: none | osm | tianditu | amap | an XYZ URL template"),
-    Setting("map.tianditu_key", "", "Tianditu key, when map.basemap = tianditu"),
-    Setting("ui.language", "zh", "interface language: zh | en"),
-    Setting("wall.stale_minutes", 60,
-            "the wall screen warns when its data is older than this"),
-)
-
-_BY_NAME = {s.name: s for s in SETTINGS}
+from analytics import coverage, deadlines, scoring
 
 
 class SettingsError(ValueError):
     """A settings file that cannot be used: unreadable TOML, unknown key, wrong kind."""
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One setting: dotted name, default, help, and how the Settings page shows it.
+
+    ``help`` and ``label`` are (zh, en). ``kind`` is ``number``, ``text``, ``choice`` or
+    ``table``; ``low``/``high``/``step`` bound a number's input; ``key`` is the input's
+    widget key on the Settings page; ``check`` (the rule of meaning, beyond the kind)
+    raises SettingsError or an error naming the setting.
+    """
+
+    name: str
+    default: Any
+    help: tuple[str, str]
+    label: tuple[str, str]
+    kind: str
+    key: str
+    low: float | None = None
+    high: float | None = None
+    step: float = 1.0
+    check: Callable[[Any], Any] | None = None
+
+
+# --------------------------------------------------------------------------- rules
+
+#: Basemaps known by name; anything else must be an XYZ URL template.
+BASEMAPS = ("none", "osm", "tianditu", "amap")
+LANGUAGE_CODES = ("zh", "en")
+#: The placeholders an XYZ tile URL template must carry.
+XYZ_PLACEHOLDERS = ("{z}", "{x}", "{y}")
+#: Back-compatible name: the default handling limits live in ``analytics.deadlines``.
+DEFAULT_LIMITS = deadlines.DEFAULT_LIMITS
+#: The score components' labels (zh, en), from ``analytics.scoring``.
+COMPONENT_LABELS = scoring.COMPONENT_LABELS
+
+
+def check_basemap(value: str) -> str:
+    """``value`` if it is a known basemap or a usable XYZ template, else SettingsError."""
+    if value in BASEMAPS:
+        return value
+    text = value.strip()
+    missing = [p for p in XYZ_PLACEHOLDERS if p not in text]
+    if missing or not text.lower().startswith(("http://", "https://", "/")):
+        raise SettingsError(
+            f"map.basemap: {value!r} is neither one of {', '.join(BASEMAPS)} nor a tile URL "
+            "template starting with http://, https:// or / that contains {z}, {x} and {y}"
+            + (f" (missing {', '.join(missing)})" if missing else ""))
+    return text
+
+
+def _check_language(value: str) -> None:
+    if value not in LANGUAGE_CODES:
+        raise SettingsError(f"ui.language must be zh or en, got {value!r}")
+
+
+def _check_visits(value: Any) -> None:
+    try:
+        coverage.visits_per_week({"coverage.visits_per_week": value})
+    except coverage.CoverageError as exc:
+        raise SettingsError(str(exc)) from None
+
+
+def _check_stale(value: Any) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value \
+            or value <= 0:
+        raise SettingsError(f"wall.stale_minutes must be a number above 0, got {value!r}")
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("deadlines.default_days", deadlines.DEFAULT_DAYS,
+            ("未列出类别的处置时限（工作日）", "handling limit in working days for a category not "
+             f"listed (default: {deadlines.DEFAULT_DAYS})"),
+            ("未列出类别的时限（工作日）", "Limit of a category not listed (working days)"),
+            "number", "set_default_days", 0.0, float(deadlines.MAX_DAYS)),
+    Setting("deadlines.categories", deadlines.DEFAULT_LIMITS,
+            ("类别 = 工作日数，或如 \"4h\" 的工作小时；记录没有处置时限时使用",
+             "category = working days (a number) or working hours (a string like \"4h\"); "
+             "used when a record has no deadline"),
+            ("类别 → 时限", "Category → limit"), "table", "set_limits"),
+    Setting("deadlines.work_hours", deadlines.DEFAULT_WORK_HOURS,
+            ("工作日的工作时间，如 09:00-12:00,14:00-18:00，用于按小时计的时限",
+             "working hours of a working day, such as 09:00-12:00,14:00-18:00, for limits "
+             "given in hours"),
+            ("工作时间", "Working hours"), "text", "set_work_hours"),
+    Setting("score.weights", scoring.DEFAULT_WEIGHTS,
+            ("综合评分各项的权重（任意非负数，按比例折算）",
+             "weights of the composite score (any positive numbers; they are normalised)"),
+            ("权重", "Weights"), "table", "set_w", check=scoring.check_weights),
+    Setting("score.grades", scoring.DEFAULT_GRADES,
+            ("各等级的最低分；低于 D 为 E", "lowest score of each grade; below D is E"),
+            ("等级", "Grades"), "table", "set_g", check=scoring.check_grades),
+    Setting("coverage.visits_per_week", 1,
+            ("每个点位每个 ISO 周应督查的次数", "inspections each point is due per ISO week"),
+            ("每个点位每周应督查次数", "Inspections due per point per week"),
+            "number", "set_visits", 0.0, 100.0, check=_check_visits),
+    Setting("map.basemap", "none",
+            ("地图底图：none | osm | tianditu | amap | XYZ 瓦片地址模板",
+             "basemap of the maps: none | osm | tianditu | amap | an XYZ URL template"),
+            ("地图底图", "Basemap of the maps"), "choice", "set_basemap", check=check_basemap),
+    Setting("map.tianditu_key", "",
+            ("天地图密钥，map.basemap = tianditu 时使用", "Tianditu key, when map.basemap = tianditu"),
+            ("天地图密钥（tk）", "Tianditu key (tk)"), "text", "set_tianditu_key"),
+    Setting("ui.language", "zh", ("界面语言：zh | en", "interface language: zh | en"),
+            ("默认语言", "Default language"), "choice", "set_language", check=_check_language),
+    Setting("wall.stale_minutes", 60,
+            ("大屏数据超过这么多分钟未更新时提示过期",
+             "the wall screen warns when its data is older than this"),
+            ("大屏数据超过多少分钟提示过期", "Wall warns when data are older than (minutes)"),
+            "number", "set_stale", 1.0, 100000.0, 5.0, check=_check_stale),
+)
+
+_BY_NAME = {s.name: s for s in SETTINGS}
 
 
 def settings_path(db: str | os.PathLike[str] | None = None,
@@ -155,73 +234,31 @@ def load_settings(db: str | os.PathLike[str] | None = None,
 
 # --------------------------------------------------------------------------- saving
 
-#: Basemaps known by name; anything else must be an XYZ URL template.
-BASEMAPS = ("none", "osm", "tianditu", "amap")
-LANGUAGE_CODES = ("zh", "en")
-#: The placeholders an XYZ tile URL template must carry.
-XYZ_PLACEHOLDERS = ("{z}", "{x}", "{y}")
-
-
-def check_basemap(value: str) -> str:
-    """``value`` if it is a known basemap or a usable XYZ template, else SettingsError."""
-    if value in BASEMAPS:
-        return value
-    text = value.strip()
-    missing = [p for p in XYZ_PLACEHOLDERS if p not in text]
-    if missing or not text.lower().startswith(("http://", "https://", "/")):
-        raise SettingsError(
-            f"map.basemap: {value!r} is neither one of {', '.join(BASEMAPS)} nor a tile URL "
-            "template starting with http://, https:// or / that contains {z}, {x} and {y}"
-            + (f" (missing {', '.join(missing)})" if missing else ""))
-    return text
-
-
-def _number(name: str, value: Any, low: float | None = None, high: float | None = None,
-            above: bool = False) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
-        raise SettingsError(f"{name} must be a number, got {value!r}")
-    if low is not None and (value <= low if above else value < low):
-        raise SettingsError(f"{name} must be {'above' if above else 'at least'} {low}, "
-                            f"got {value!r}")
-    if high is not None and value > high:
-        raise SettingsError(f"{name} must be at most {high}, got {value!r}")
-
 
 def validate_settings(values: Mapping[str, Any], where: str = "settings") -> Settings:
     """Every setting checked for kind (as when loading) and for meaning; else SettingsError.
 
     Beyond the loading checks (known key, right kind): the deadlines read as limits and
-    working hours (:mod:`analytics.deadlines`), score weights are known components with
-    numbers ≥ 0 (one above 0), grade bands lie in 0–100, the basemap is known or an XYZ
-    template with {z}, {x} and {y}, the language is zh or en, counts are not negative.
-    The message names the setting.
+    working hours (``analytics.deadlines.limits_from_settings``), each setting's ``check``
+    (score weights and grades by the rules of ``analytics.scoring``, visits per week by
+    ``analytics.coverage``, the basemap, the language, the wall's stale minutes). The
+    message names the setting.
     """
     s = Settings(values, source=where)
-    from analytics.deadlines import DeadlineError, limits_from_settings
-
     try:
-        limits_from_settings(s)
-    except DeadlineError as exc:
+        deadlines.limits_from_settings(s)
+    except deadlines.DeadlineError as exc:
         msg = str(exc)
         raise SettingsError(msg if "deadlines." in msg else f"deadlines.work_hours: {msg}") from None
-    weights = s["score.weights"]
-    known = ("on_time_rate", "closure_rate", "no_rework", "not_overdue")
-    for k, v in weights.items():
-        if k not in known:
-            raise SettingsError(f"score.weights: unknown component {k!r}; components: "
-                                + ", ".join(known))
-        _number(f"score.weights.{k}", v, 0)
-    if not any(v > 0 for v in weights.values()):
-        raise SettingsError("score.weights: at least one weight must be above 0")
-    for k, v in s["score.grades"].items():
-        if not str(k).strip():
-            raise SettingsError("score.grades: a grade needs a name")
-        _number(f"score.grades.{k}", v, 0, 100)
-    _number("coverage.visits_per_week", s["coverage.visits_per_week"], 0)
-    _number("wall.stale_minutes", s["wall.stale_minutes"], 0, above=True)
-    check_basemap(s["map.basemap"])
-    if s["ui.language"] not in LANGUAGE_CODES:
-        raise SettingsError(f"ui.language must be zh or en, got {s['ui.language']!r}")
+    for setting in SETTINGS:
+        if setting.check is None:
+            continue
+        try:
+            setting.check(s[setting.name])
+        except SettingsError:
+            raise
+        except ValueError as exc:
+            raise SettingsError(str(exc)) from None
     return s
 
 

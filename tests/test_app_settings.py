@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 from conftest import ROOT
 
-from store.settings import DEFAULT_LIMITS, SETTINGS, SettingsError, load_settings, save_settings
+from config.settings import DEFAULT_LIMITS, SETTINGS, SettingsError, load_settings, save_settings
 
 pytest.importorskip("streamlit.testing.v1")
 from streamlit.testing.v1 import AppTest  # noqa: E402

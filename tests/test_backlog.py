@@ -195,7 +195,7 @@ def _reference(cases: pd.DataFrame, t: dt.datetime, s: dt.datetime) -> dict:
 
 
 def _run(db, t, level, start=None):
-    from store.settings import Settings
+    from config.settings import Settings
 
     settings = Settings({"deadlines.categories": LIMITS})
     con = duckdb.connect(str(db), read_only=True)

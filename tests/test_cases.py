@@ -196,7 +196,7 @@ def con(city):
 
 
 def _reference_cases(con) -> pd.DataFrame:
-    from store.settings import DEFAULT_LIMITS
+    from config.settings import DEFAULT_LIMITS
     from tests.test_backlog import _due_walk
 
     c = con.execute("SELECT complaint_id AS case_id, received_at AS recv, due_at AS due, "
@@ -299,7 +299,7 @@ def test_case_text_and_inspection_rows(con):
 
 def test_overdue_follows_the_settings_limits(con):
     """A missing deadline is filled from the settings' limit, as the backlog fills it."""
-    from store.settings import Settings
+    from config.settings import Settings
 
     long_limits = Settings({"deadlines.default_days": 30,
                             "deadlines.categories": {"暴露垃圾": 30}})

@@ -25,7 +25,7 @@ from analytics.deadlines import (
     parse_limit,
     parse_work_hours,
 )
-from store.settings import Settings
+from config.settings import Settings
 
 D = dt.date
 T = dt.datetime

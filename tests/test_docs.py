@@ -37,7 +37,7 @@ def test_every_command_is_in_the_readme():
 
 
 def test_every_setting_is_documented():
-    from store.settings import SETTINGS
+    from config.settings import SETTINGS
 
     text = (DOCS / "settings.md").read_text(encoding="utf-8")
     rows = [ln for ln in text.splitlines() if ln.startswith("| `")]

@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from analytics.scoring import grade_scores, rank_scores, score_table
-from store.settings import Settings
+from config.settings import Settings
 
 
 def _rows(**cols):

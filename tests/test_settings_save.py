@@ -1,4 +1,4 @@
-"""save_settings: the Settings page's writer (store/settings.py).
+"""save_settings: the Settings page's writer (config/settings.py).
 
 Round trip through load_settings, only non-default keys in the file, atomic replacement,
 and refusal of invalid values with a message naming the setting (the file left as it was).
@@ -11,7 +11,7 @@ import tomllib
 import pytest
 from conftest import sha256_of
 
-from store.settings import (
+from config.settings import (
     SETTINGS,
     Settings,
     SettingsError,

@@ -14,7 +14,7 @@ import pytest
 from analytics.cases import overdue_cases
 from analytics.hotspots import HotspotQuery, compute_hotspots
 from analytics.wall import arrow, is_stale, wall_numbers
-from store.settings import Settings
+from config.settings import Settings
 from tests.apptest import page_script, run_page
 
 NOW = dt.datetime(2026, 11, 22, 18, 0)  # a Sunday inside the synthetic city's four weeks

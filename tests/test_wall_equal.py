@@ -19,7 +19,7 @@ import pytest
 
 from analytics.briefing import weekly_briefing
 from analytics.wall import wall_numbers
-from store.settings import Settings
+from config.settings import Settings
 from tests.apptest import page_script, run_page
 
 SUNDAY = "2026-11-22"

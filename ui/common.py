@@ -19,6 +19,7 @@ import streamlit as st
 
 from analytics.dataspan import DataSpan, anchor_day, date_bounds
 from analytics.dataspan import data_span as analytics_data_span
+from config.settings import Settings, SettingsError, load_settings, settings_path
 from store.clock import local_now
 from store.database import (
     DatabaseBusyError,
@@ -27,7 +28,6 @@ from store.database import (
     db_path,
     read_connection,
 )
-from store.settings import Settings, SettingsError, load_settings, settings_path
 
 LANGUAGES = {"zh": "中文", "en": "English"}
 

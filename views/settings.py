@@ -1,9 +1,10 @@
 """设置 Settings (/settings): basemap, language, deadlines, score, wall; saved to settings.toml.
 
-The page edits the settings of :mod:`store.settings` (docs/settings.md) and writes them with
-:func:`store.settings.save_settings`, which checks every value and replaces the file
-atomically. The pure helpers (tables in and out, the basemap value, collecting the form)
-are tested without a browser.
+The page edits the settings of :mod:`config.settings` (docs/settings.md) and writes them with
+:func:`config.settings.save_settings`, which checks every value and replaces the file
+atomically. Labels, help and bounds of the inputs come from the registry
+(:data:`config.settings.SETTINGS`); the page only lays them out. The pure helpers (tables in
+and out, the basemap value, collecting the form) are tested without a browser.
 """
 
 from __future__ import annotations
@@ -16,9 +17,11 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from store.settings import (
+from config.settings import (
     BASEMAPS,
+    COMPONENT_LABELS,
     SETTINGS,
+    Setting,
     Settings,
     SettingsError,
     check_basemap,
@@ -35,14 +38,10 @@ BASEMAP_CHOICES: dict[str, tuple[str, str]] = {
     "amap": ("高德地图", "Amap"),
     "custom": ("自定义 XYZ 瓦片地址", "Custom XYZ tile URL"),
 }
-#: Composite score components (analytics.scoring.COMPONENTS) with (zh, en) labels.
-WEIGHT_LABELS: dict[str, tuple[str, str]] = {
-    "on_time_rate": ("按期结案率", "On-time closure rate"),
-    "closure_rate": ("结案率", "Closure rate"),
-    "no_rework": ("无返工（1 − 返工率）", "No rework (1 − rework rate)"),
-    "not_overdue": ("未超期（1 − 超期率）", "Not overdue (1 − overdue share)"),
-}
+#: Composite score components with (zh, en) labels (``analytics.scoring.COMPONENT_LABELS``).
+WEIGHT_LABELS: dict[str, tuple[str, str]] = COMPONENT_LABELS
 DEFAULTS = {s.name: s.default for s in SETTINGS}
+BY_NAME: dict[str, Setting] = {s.name: s for s in SETTINGS}
 _NUMBER_RE = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$")
 
 
@@ -151,6 +150,23 @@ def collect_values(current: Mapping[str, Any], *, basemap: str, basemap_template
     return values
 
 
+# --------------------------------------------------------------------------- inputs
+
+def number_input(where: Any, name: str, current: Mapping[str, Any]) -> float:
+    """The registry's number input of setting ``name`` (label, help, bounds, key)."""
+    s = BY_NAME[name]
+    return where.number_input(tr(*s.label), min_value=s.low, max_value=s.high, step=s.step,
+                              format="%g", value=float(current[name]), key=s.key,
+                              help=tr(*s.help))
+
+
+def text_input(where: Any, name: str, current: Mapping[str, Any], **kwargs: Any) -> str:
+    """The registry's text input of setting ``name`` (label, help, key)."""
+    s = BY_NAME[name]
+    return where.text_input(tr(*s.label), value=str(current[name]), key=s.key,
+                            help=tr(*s.help), **kwargs)
+
+
 # --------------------------------------------------------------------------- page
 
 def render() -> None:
@@ -179,11 +195,11 @@ def _body() -> None:
     choice0, template0 = basemap_choice(str(current["map.basemap"]))
     choices = list(BASEMAP_CHOICES)
     labels = {k: tr(*v) for k, v in BASEMAP_CHOICES.items()}
-    basemap = st.selectbox(tr("地图底图", "Basemap of the maps"), choices,
+    basemap = st.selectbox(tr(*BY_NAME["map.basemap"].label), choices,
                            index=choices.index(choice0), format_func=labels.get,
-                           key="set_basemap")
+                           key=BY_NAME["map.basemap"].key)
     template = ""
-    key = str(current["map.tianditu_key"])
+    key = str(current["map.tianditu_key"])  # kept when the basemap is not tianditu
     if basemap == "none":
         st.info(tr("离线：不加载任何底图，地图只画区划边界和数据，没有任何请求离开内网。",
                    "Offline: no basemap is loaded; the maps draw boundaries and data only, and "
@@ -193,8 +209,7 @@ def _body() -> None:
                       "With an online basemap the browser requests map tiles from the tile "
                       "server (this leaves the intranet). Choose “None” to stay fully offline."))
     if basemap == "tianditu":
-        key = st.text_input(tr("天地图密钥（tk）", "Tianditu key (tk)"), value=key,
-                            key="set_tianditu_key", type="password")
+        key = text_input(st, "map.tianditu_key", current, type="password")
         if not key.strip():
             st.caption(tr("没有密钥时天地图瓦片无法加载。", "Without a key Tianditu tiles do not load."))
     elif basemap == "amap":
@@ -215,20 +230,18 @@ def _body() -> None:
     st.subheader(tr("界面语言", "Language"))
     langs = list(LANGUAGES)
     lang0 = current["ui.language"] if current["ui.language"] in langs else "zh"
-    language = st.radio(tr("默认语言", "Default language"), langs, index=langs.index(lang0),
-                        format_func=LANGUAGES.get, horizontal=True, key="set_language")
+    language = st.radio(tr(*BY_NAME["ui.language"].label), langs, index=langs.index(lang0),
+                        format_func=LANGUAGES.get, horizontal=True,
+                        key=BY_NAME["ui.language"].key)
 
     # ---------------------------------------------------------------- deadlines
     st.subheader(tr("处置时限", "Handling limits"))
-    default_days = st.number_input(
-        tr("未列出类别的时限（工作日）", "Limit of a category not listed (working days)"),
-        min_value=0.0, max_value=1000.0, step=1.0, format="%g",
-        value=float(current["deadlines.default_days"]), key="set_default_days")
+    default_days = number_input(st, "deadlines.default_days", current)
     st.caption(tr("类别 → 时限：填工作日数（如 3），或工作小时（如 4h）。记录没有处置时限时按此计算。",
                   "Category → limit: working days (such as 3) or working hours (such as 4h). "
                   "Used when a record carries no deadline."))
     limits = st.data_editor(
-        limits_table(current["deadlines.categories"]), key="set_limits", num_rows="dynamic",
+        limits_table(current["deadlines.categories"]), key=BY_NAME["deadlines.categories"].key, num_rows="dynamic",
         hide_index=True, width="stretch", placeholder=EMPTY,
         column_config={
             "category": st.column_config.TextColumn(tr("类别（大类或小类）", "Category (or subcategory)")),
@@ -236,10 +249,7 @@ def _body() -> None:
                                                  help=tr("工作日数，或如 4h 的工作小时",
                                                          "working days, or working hours as 4h")),
         })
-    work_hours = st.text_input(tr("工作时间", "Working hours"),
-                               value=str(current["deadlines.work_hours"]), key="set_work_hours",
-                               help=tr("如 09:00-12:00,14:00-18:00，用于按小时计的时限",
-                                       "such as 09:00-12:00,14:00-18:00, for limits in hours"))
+    work_hours = text_input(st, "deadlines.work_hours", current)
 
     # ---------------------------------------------------------------- score
     st.subheader(tr("综合评分", "Composite score"))
@@ -251,7 +261,8 @@ def _body() -> None:
     weights = {}
     for col, (k, lab) in zip(wcols, WEIGHT_LABELS.items(), strict=True):
         weights[k] = col.number_input(tr(*lab), min_value=0.0, max_value=1000.0, step=1.0, format="%g",
-                                      value=float(cur_w.get(k, 0)), key=f"set_w_{k}")
+                                      value=float(cur_w.get(k, 0)),
+                                      key=f"{BY_NAME['score.weights'].key}_{k}")
     for k, v in cur_w.items():  # a component the page does not know: kept as it is
         weights.setdefault(k, v)
     cur_g = dict(current["score.grades"])
@@ -259,17 +270,14 @@ def _body() -> None:
     grades = {}
     for col, (g, v) in zip(gcols, cur_g.items(), strict=False):
         grades[g] = col.number_input(tr(f"{g} 级最低分", f"Lowest score of {g}"), min_value=0.0,
-                                     max_value=100.0, step=1.0, format="%g", value=float(v), key=f"set_g_{g}")
+                                     max_value=100.0, step=1.0, format="%g", value=float(v),
+                                     key=f"{BY_NAME['score.grades'].key}_{g}")
 
     # ---------------------------------------------------------------- coverage, wall
     st.subheader(tr("督查覆盖与大屏", "Coverage and wall screen"))
     c1, c2 = st.columns(2)
-    visits = c1.number_input(tr("每个点位每周应督查次数", "Inspections due per point per week"),
-                             min_value=0.0, max_value=100.0, step=1.0, format="%g",
-                             value=float(current["coverage.visits_per_week"]), key="set_visits")
-    stale = c2.number_input(tr("大屏数据超过多少分钟提示过期", "Wall warns when data are older than (minutes)"),
-                            min_value=1.0, max_value=100000.0, step=5.0, format="%g",
-                            value=float(current["wall.stale_minutes"]), key="set_stale")
+    visits = number_input(c1, "coverage.visits_per_week", current)
+    stale = number_input(c2, "wall.stale_minutes", current)
 
     st.divider()
     if st.button(tr("保存设置", "Save settings"), type="primary", key="set_save"):
