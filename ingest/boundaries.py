@@ -42,6 +42,7 @@ from grids.areas import (
     overlapping_pairs,
     uncovered_areas,
 )
+from grids.locate import relocate_all
 from ingest.polyfile import (
     BoundaryError,
     checked_ids,
@@ -328,17 +329,6 @@ def record_batch(conn, batch: int, kind: str, path: Path, sha: str, started: dat
          unchanged, fixed, crs, json.dumps(mapping, ensure_ascii=False)])
 
 
-def _relocator():
-    """``grids.locate.relocate_all`` when that module exists, else None."""
-    try:
-        from grids.locate import relocate_all
-    except ModuleNotFoundError as exc:
-        if exc.name != "grids.locate":
-            raise
-        return None
-    return relocate_all
-
-
 def load_boundaries(db, path, level: str, *, crs: str | None = None, id_field: str | None = None,
                     name_field: str | None = None,
                     parent_field: str | None = None) -> BoundaryReport:
@@ -425,9 +415,7 @@ def load_boundaries(db, path, level: str, *, crs: str | None = None, id_field: s
         _store_issues(conn, batch, repaired + pre_inferred)
         found = refresh_checks(conn, level, batch, skip_infer=touched)
         report.issues = repaired + pre_inferred + found
-        relocate_all = _relocator()
-        if relocate_all is not None:     # stored records follow the new boundaries
-            report.relocated = relocate_all(conn)
+        report.relocated = relocate_all(conn)   # stored records follow the new boundaries
         record_batch(conn, batch, f"boundaries:{level}", pf.path, sha, started,
                      read=len(ids), inserted=report.inserted, updated=report.updated,
                      unchanged=report.unchanged, fixed=len(pf.repaired), crs=pf.crs_code,
