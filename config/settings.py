@@ -124,7 +124,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("score.grades", scoring.DEFAULT_GRADES,
             ("各等级的最低分；低于 D 为 E", "lowest score of each grade; below D is E"),
             ("等级", "Grades"), "table", "set_g", check=scoring.check_grades),
-    Setting("coverage.visits_per_week", 1,
+    Setting("coverage.visits_per_week", coverage.visits_per_week(None),
             ("每个点位每个 ISO 周应督查的次数", "inspections each point is due per ISO week"),
             ("每个点位每周应督查次数", "Inspections due per point per week"),
             "number", "set_visits", 0.0, 100.0, check=_check_visits),

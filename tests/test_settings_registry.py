@@ -27,6 +27,7 @@ def test_analytic_defaults_are_the_modules_own_objects():
         for name, value in module.DEFAULT_SETTINGS.items():
             assert BY_NAME[name].default is value, name
     assert BY_NAME["deadlines.default_days"].default == deadlines.DEFAULT_DAYS == 5
+    assert BY_NAME["coverage.visits_per_week"].default == coverage.visits_per_week(None) == 1
     assert BY_NAME["deadlines.work_hours"].default == "09:00-12:00,14:00-18:00"
     assert sum(scoring.DEFAULT_WEIGHTS.values()) == 100
     assert tuple(scoring.DEFAULT_WEIGHTS) == scoring.COMPONENTS
