@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from analytics.hotspots import HotspotQuery, compute_hotspots
+from analytics.records import day_bounds
 from grids import h3cells
 
 BLINDSPOT_COLUMNS = ["h3", "res", "count", "gi_z", "p_value", "gi_bin", "district", "street",
@@ -47,13 +48,17 @@ def _haversine_m(lon1, lat1, lon2, lat2) -> np.ndarray:
 
 def _reached_cells(conn: duckdb.DuckDBPyConnection, start: dt.date, end: dt.date,
                    res: int) -> np.ndarray:
-    """Cells at ``res`` holding an inspection point or an inspection of the period."""
-    stop = dt.datetime.combine(end + dt.timedelta(days=1), dt.time())
+    """Cells at ``res`` holding an inspection point or an inspection of the period.
+
+    Every inspection reaches its cell, whether it found problems or not, so this is not
+    the record set of :mod:`analytics.records`; the period's bounds are the same.
+    """
+    lo, hi = day_bounds(start, end)
     rows = conn.execute(
         f"SELECT DISTINCT h3_parent(cell, {int(res)}) FROM ("
         "SELECT cell FROM inspection_points WHERE cell IS NOT NULL UNION ALL "
-        "SELECT cell FROM inspections WHERE cell IS NOT NULL AND inspected_at >= ? "
-        "AND inspected_at < ?)", [dt.datetime.combine(start, dt.time()), stop]).fetchall()
+        "SELECT cell FROM inspections WHERE cell IS NOT NULL AND inspected_at >= $lo "
+        "AND inspected_at < $hi)", {"lo": lo, "hi": hi}).fetchall()
     return np.sort(np.array([r[0] for r in rows], dtype=np.uint64))
 
 

@@ -58,7 +58,9 @@ from collections.abc import Mapping
 import duckdb
 import pandas as pd
 
-LEVELS = ("district", "street", "community", "grid")
+from analytics.records import found_problems
+from grids.locate import LEVELS
+
 #: Column holding the jurisdiction id / name of a record at each level.
 ID_COLUMN = {"district": "district_id", "street": "street_id", "community": "community_id",
              "grid": "grid_id"}
@@ -136,6 +138,7 @@ def _counts(conn: duckdb.DuckDBPyConnection, level: str, loaded: bool, t0: dt.da
         idexpr = "jkey" if level == "grid" else "NULL::VARCHAR"
         rows = (f"SELECT jkey, {idexpr} AS jurisdiction_id, jkey AS jurisdiction, 0 AS unloc "
                 "FROM (SELECT jkey FROM pts UNION SELECT jkey FROM insp) WHERE jkey IS NOT NULL")
+    found = found_problems()
     sql = f"""
         WITH j AS (
             SELECT jurisdiction_id AS jid, name FROM jurisdictions WHERE level = $level
@@ -164,14 +167,14 @@ def _counts(conn: duckdb.DuckDBPyConnection, level: str, loaded: bool, t0: dt.da
         i_agg AS (
             SELECT jkey,
                 count(*) FILTER (WHERE in_period) AS inspections,
-                count(*) FILTER (WHERE in_period AND problems > 0) AS inspections_with_problems,
+                count(*) FILTER (WHERE in_period AND {found}) AS inspections_with_problems,
                 coalesce(sum(problems) FILTER (WHERE in_period), 0) AS problems_found,
-                count(*) FILTER (WHERE problems > 0 AND rectify_due >= $t0
+                count(*) FILTER (WHERE {found} AND rectify_due >= $t0
                                  AND rectify_due < $t1) AS rectify_due_in_period,
-                count(*) FILTER (WHERE problems > 0 AND rectify_due >= $t0
+                count(*) FILTER (WHERE {found} AND rectify_due >= $t0
                                  AND rectify_due < $t1
                                  AND rectified_at <= rectify_due) AS rectified_on_time,
-                count(*) FILTER (WHERE problems > 0 AND inspected_at <= $t1
+                count(*) FILTER (WHERE {found} AND inspected_at <= $t1
                                  AND (rectified_at IS NULL OR rectified_at > $t1)
                                  AND rectify_due < $t1) AS unrectified_overdue
             FROM insp GROUP BY jkey

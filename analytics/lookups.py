@@ -10,6 +10,8 @@ from __future__ import annotations
 import duckdb
 import pandas as pd
 
+from analytics.records import Records
+
 #: Columns of a shape frame (jurisdictions and zones alike): id, name, geometry as WKT.
 SHAPE_COLUMNS = ["jurisdiction_id", "name", "geometry"]
 
@@ -28,10 +30,12 @@ def filter_choices(conn: duckdb.DuckDBPyConnection) -> dict:
     def col(sql: str) -> list:
         return [r[0] for r in conn.execute(sql).fetchall()]
 
-    comp = col("SELECT DISTINCT category FROM complaints WHERE category IS NOT NULL "
-               "AND status <> 'void' ORDER BY 1")
-    insp = col("SELECT DISTINCT problem_category FROM inspections WHERE problems > 0 "
-               "AND problem_category IS NOT NULL ORDER BY 1")
+    def categories(source: str) -> list:  # of the records the statistics count
+        sql, params = Records(source, needs=("category",)).select(("category",))
+        return [r[0] for r in conn.execute(f"SELECT DISTINCT category FROM ({sql}) "
+                                           "ORDER BY 1", params).fetchall()]
+
+    comp, insp = categories("complaints"), categories("inspections")
     juris = conn.execute("SELECT jurisdiction_id, name, level, parent_id FROM jurisdictions "
                          "WHERE level IN ('district', 'street') ORDER BY level, "
                          "jurisdiction_id").df()

@@ -108,7 +108,8 @@ class Records:
     cell : tuple of (int, int), optional
         (cell, resolution): only records whose fine cell lies in that cell.
     needs : tuple of str
-        Columns that must not be empty (``("cell",)``, ``("lon",)``).
+        Columns that must not be empty (``("cell",)``, ``("lon",)``; ``category`` is the
+        inspection's problem category).
     prefix : str
         Prefix of the named parameters.
     """
@@ -146,7 +147,8 @@ class Records:
             conds.append(found_problems(a))
         else:
             raise ValueError(f"no records in table {table!r}")
-        conds += [f"{a}{col} IS NOT NULL" for col in self.needs]
+        conds += [f"{_COLUMNS[table].get(col, '{a}' + col).format(a=a)} IS NOT NULL"
+                  for col in self.needs]
         if self.cell is not None:
             conds.append(in_cell(self.cell[1], a, f"{p}_cell"))
             params[f"{p}_cell"] = self.cell[0]

@@ -30,6 +30,8 @@ import pyarrow.compute as pc
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
+from analytics.records import Records, day_bounds
+
 REPEAT_COLUMNS = [
     "place_id", "matched_by", "complaints", "open", "first_received", "last_received",
     "days_span", "main_category", "categories", "address", "h3", "cells", "district",
@@ -200,14 +202,19 @@ def normalise_address(values):
 # ---------------------------------------------------------------------------------------
 # places
 
-_WINDOW = "received_at >= $t0 AND received_at < $t1 AND status IS DISTINCT FROM 'void'"
+def _window(start: dt.date, end: dt.date) -> Records:
+    """The complaints of the window: received in the inclusive local days, not void (a
+    complaint without a status counts)."""
+    return Records("complaints", *day_bounds(start, end), unknown_status_counts=True,
+                   prefix="w")
 
-_ADDRESSES_SQL = f"SELECT DISTINCT address FROM complaints WHERE address IS NOT NULL AND {_WINDOW}"
+
+_ADDRESSES_SQL = "SELECT DISTINCT address FROM complaints WHERE address IS NOT NULL AND {window}"
 
 #: Names of jurisdictions, alone or joined (青秀区, 新竹街道, 青秀区新竹街道): an address that
 #: is only such a name is too vague to be a place.
-_NAMES_SQL = f"""
-WITH w AS (SELECT DISTINCT district, street, community FROM complaints WHERE {_WINDOW})
+_NAMES_SQL = """
+WITH w AS (SELECT DISTINCT district, street, community FROM complaints WHERE {window})
 SELECT name FROM jurisdictions WHERE name IS NOT NULL
 UNION SELECT district FROM w UNION SELECT street FROM w UNION SELECT community FROM w
 UNION SELECT district || street FROM w UNION SELECT street || community FROM w
@@ -336,12 +343,14 @@ class _Registered:
         self.conn.unregister(self.name)
 
 
-def _address_map(conn: duckdb.DuckDBPyConnection, params: dict) -> pa.Table:
+def _address_map(conn: duckdb.DuckDBPyConnection, window: Records) -> pa.Table:
     """Each distinct raw address of the window with the integer code of its address key."""
-    raw = conn.sql(_ADDRESSES_SQL, params=params).to_arrow_table()["address"]
+    where, params = window.where("complaints")
+    raw = conn.sql(_ADDRESSES_SQL.format(window=where),
+                   params=params).to_arrow_table()["address"]
     raw = raw.combine_chunks().cast(pa.string()) if raw.num_chunks else pa.array([], pa.string())
     key = _normalise_array(raw, distinct=True)
-    names = conn.sql(_NAMES_SQL, params=params).to_arrow_table()["name"]
+    names = conn.sql(_NAMES_SQL.format(window=where), params=params).to_arrow_table()["name"]
     names = pc.drop_null(_normalise_array(names))
     key = pc.if_else(pc.is_in(key, value_set=names), pa.scalar(None, key.type), key)
     code = pc.dictionary_encode(key).indices  # null where there is no key
@@ -378,11 +387,11 @@ def find_repeats(conn: duckdb.DuckDBPyConnection, start: dt.date, end: dt.date,
         A reversed window, ``min_count`` below 2 or ``res`` outside 10-12.
     """
     _check(start, end, min_count, res)
-    t0 = dt.datetime.combine(start, dt.time())
-    t1 = dt.datetime.combine(end + dt.timedelta(days=1), dt.time())
-    params = {"t0": t0, "t1": t1}
-    with _Registered(conn, _address_map(conn, params)) as amap:
-        sql = _ROWS_SQL.format(res=int(res), map=amap, window=_WINDOW)
+    window = _window(start, end)
+    t1 = window.stop
+    where, params = window.where("complaints", "c.")
+    with _Registered(conn, _address_map(conn, window)) as amap:
+        sql = _ROWS_SQL.format(res=int(res), map=amap, window=where)
         rows = conn.sql(sql, params=params).to_arrow_table()
 
     cell_code, n_cell = _cell_codes(rows["key_cell"].to_numpy())
