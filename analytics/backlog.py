@@ -93,11 +93,13 @@ class BacklogQuery:
     def check(self) -> None:
         bad = [lv for lv in self.levels if lv not in LEVELS]
         if bad:
-            raise BacklogError(f"--level {bad[0]!r}: expected one of {', '.join(LEVELS)}")
+            raise BacklogError(f"the level {bad[0]!r} is not one of {', '.join(LEVELS)}")
         if self.source not in SOURCES:
-            raise BacklogError(f"--source {self.source!r}: expected one of {', '.join(SOURCES)}")
+            raise BacklogError(f"the source {self.source!r} is not one of "
+                               f"{', '.join(SOURCES)}")
         if self.period_start() > self.as_of:
-            raise BacklogError(f"--start {self.period_start()} is after --as-of {self.as_of}")
+            raise BacklogError(f"the period starts ({self.period_start()}) after the time "
+                               f"the figures are as of ({self.as_of})")
 
 
 @dataclass
