@@ -78,18 +78,3 @@ def cell_counts(conn: duckdb.DuckDBPyConnection, res: int = 8, source: str = "co
         SELECT h3_hex(h3_parent(cell, {int(res)})) AS h3, count(*) AS count
         FROM {source} WHERE cell IS NOT NULL GROUP BY 1 ORDER BY 1
     """).df()
-
-
-def jurisdiction_shapes(conn: duckdb.DuckDBPyConnection, level: str = "district") -> pd.DataFrame:
-    """Id, name and WKT geometry (WGS-84) of the jurisdictions of one level."""
-    return conn.execute(
-        "SELECT jurisdiction_id, name, geometry FROM jurisdictions WHERE level = ? "
-        "ORDER BY jurisdiction_id", [level]).df()
-
-
-def zone_shapes(conn: duckdb.DuckDBPyConnection, kind: str | None = None) -> pd.DataFrame:
-    """Id, name, kind and WKT geometry of the zones (of one kind, or all)."""
-    if kind is None:
-        return conn.execute("SELECT zone_id, name, kind, geometry FROM zones ORDER BY zone_id").df()
-    return conn.execute("SELECT zone_id, name, kind, geometry FROM zones WHERE kind = ? "
-                        "ORDER BY zone_id", [kind]).df()

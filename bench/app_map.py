@@ -44,7 +44,7 @@ def main() -> int:
     from analytics import studyarea
     from analytics.celldetail import busy_cells, cell_layer
     from analytics.hotspots import HotspotQuery
-    from analytics.overview import jurisdiction_shapes, zone_shapes
+    from analytics.lookups import jurisdiction_shapes, zone_shapes
     from store.database import read_connection
     from ui import webmap
 
