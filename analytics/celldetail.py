@@ -30,7 +30,7 @@ import shapely
 
 from analytics.emerging import EmergingQuery, compute_emerging
 from analytics.hotspots import HotspotQuery, compute_hotspots, weekly_cell_counts
-from analytics.records import SOURCES, Records, day_bounds, in_cell
+from analytics.records import SOURCES, Records, day_bounds, in_cell, week_index
 from grids import h3cells
 from grids.locate import LEVELS
 from grids.pip import points_in_polygons
@@ -282,12 +282,11 @@ def cell_detail(conn: duckdb.DuckDBPyConnection, h3_hex: str, start: dt.date, en
         f"source FROM ({sql}) "
         "ORDER BY rec_at DESC, source, category NULLS LAST, description NULLS LAST "
         f"LIMIT {LATEST_N}", params).df()
-    first = end - dt.timedelta(days=end.weekday()) - dt.timedelta(weeks=TREND_WEEKS - 1)
+    first = EmergingQuery(end, weeks=TREND_WEEKS).first_monday()  # the emerging layer's weeks
     origin = dt.datetime.combine(first, dt.time())
     sql, params = _cell_records(source, categories, cell, res, origin, hi)
     wk = conn.execute(
-        "SELECT CAST(floor(date_diff('second', $week_origin::TIMESTAMP, rec_at) / 604800.0) "
-        f"AS BIGINT) AS w, count(*) AS n FROM ({sql}) GROUP BY 1",
+        f"SELECT {week_index()} AS w, count(*) AS n FROM ({sql}) GROUP BY 1",
         {"week_origin": origin} | params).df()
     counts = np.zeros(TREND_WEEKS, dtype=np.int64)
     if len(wk):

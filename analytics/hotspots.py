@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from analytics.gistar import gi_star
-from analytics.records import SOURCES, Records, day_bounds
+from analytics.records import SOURCES, Records, day_bounds, week_index
 from analytics.studyarea import (
     RESOLUTIONS,
     StudyAreaError,
@@ -107,9 +107,8 @@ def weekly_cell_counts(conn: duckdb.DuckDBPyConnection, q: HotspotQuery,
     sql, params = records_of(q).select(("cell", "rec_at"))
     origin = dt.datetime.combine(first_monday, dt.time())
     return conn.execute(
-        f"SELECT h3_parent(cell, {int(q.res)}) AS cell, "
-        "CAST(floor(date_diff('second', $week_origin::TIMESTAMP, rec_at) / 604800.0) AS BIGINT)"
-        f" AS week, count(*) AS n FROM ({sql}) GROUP BY 1, 2",
+        f"SELECT h3_parent(cell, {int(q.res)}) AS cell, {week_index()} AS week, "
+        f"count(*) AS n FROM ({sql}) GROUP BY 1, 2",
         {"week_origin": origin} | params).df()
 
 

@@ -74,6 +74,13 @@ def in_cell(res: int, alias: str = "", param: str = "cell") -> str:
             f"= ${param}::UBIGINT")
 
 
+def week_index(col: str = "rec_at", param: str = "week_origin") -> str:
+    """SQL: the week of ``col`` counted from the Monday bound as ``$param`` (0, 1, …; whole
+    weeks of 7 × 24 hours, so local Mondays start the weeks)."""
+    return (f"CAST(floor(date_diff('second', ${param}::TIMESTAMP, {col}) / 604800.0) "
+            "AS BIGINT)")
+
+
 def day_bounds(start: dt.date, end: dt.date) -> tuple[dt.datetime, dt.datetime]:
     """``[start 00:00, end + 1 day 00:00)``: inclusive local days as timestamps."""
     return (dt.datetime.combine(start, dt.time()),
