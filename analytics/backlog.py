@@ -62,7 +62,7 @@ LEVEL_NAME = {"district": "district", "street": "street", "community": "communit
 
 _LOC = ("district_id", "district", "street_id", "street", "community_id", "community", "grid_id")
 #: The columns of a case, and their expressions per source (:func:`cases_sql`).
-_CASE_COLUMNS = ("case_id", "recv", "due", "closed", "status", "reworked", "category",
+_CASE_COLUMNS = ("source", "case_id", "recv", "due", "closed", "status", "reworked", "category",
                  "subcategory", *_LOC)
 _CASE_EXPRS = {
     "complaints": {"case_id": "complaint_id", "recv": "received_at", "due": "due_at",
@@ -143,7 +143,7 @@ def cases_sql(conn: duckdb.DuckDBPyConnection, q: BacklogQuery,
     Returns
     -------
     sql, params, warnings, filled
-        The SQL (columns case_id, recv, due, closed, status, reworked, category,
+        The SQL (columns source, case_id, recv, due, closed, status, reworked, category,
         subcategory and the jurisdiction columns) with its named parameters, the warnings
         of the deadline filling and how many deadlines were filled.
     """

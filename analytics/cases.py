@@ -48,6 +48,16 @@ CASE_COLUMNS = ["kind", "case_id", "received_at", "due_at", "hours_overdue", "ca
                 "subcategory", "description", "address", "status", "district", "street",
                 "community", "grid_id"]
 MIX_COLUMNS = ["category", "count_in", "count_out", "share_in", "share_out", "share_diff"]
+#: Per source: the description and address a case list shows (an inspection problem: the
+#: problems found, the deduction and the team; the inspection point's name).
+_CASE_TEXT = {
+    "complaints": "SELECT 'complaints' AS source, complaint_id AS case_id, description, address "
+                  "FROM complaints",
+    "inspections": "SELECT 'inspections' AS source, i.inspection_id AS case_id, '发现问题 ' || "
+                   "coalesce(i.problems, 0) || ' 处' || coalesce('，扣分 ' || i.deduction, '') "
+                   "|| coalesce('（' || i.team || '）', '') AS description, p.name AS address "
+                   "FROM inspections i LEFT JOIN inspection_points p USING (point_id)",
+}
 #: Category label of complaints without one.
 NO_CATEGORY = "（未分类）"
 
@@ -115,28 +125,19 @@ def overdue_cases(conn: duckdb.DuckDBPyConnection, as_of: dt.datetime, level: st
         raise BacklogError(f"limit must be 0 or more, got {limit}")
     where, where_params = _unit_filter(level, jurisdiction_id, jurisdiction_name)
     named: dict = {"t": as_of} | where_params
-    parts = []
-    for src in (("complaints", "inspections") if source == "all" else (source,)):
-        q = BacklogQuery(as_of, source=src, categories=list(categories or []))
-        cases, case_params, _, _ = cases_sql(conn, q, settings)
-        if src == "complaints":
-            extra = ("SELECT complaint_id AS case_id, description, address FROM complaints")
-            kind = KIND_COMPLAINT
-        else:
-            extra = ("SELECT i.inspection_id AS case_id, '发现问题 ' || coalesce(i.problems, 0) "
-                     "|| ' 处' || coalesce('，扣分 ' || i.deduction, '') || coalesce('（' || "
-                     "i.team || '）', '') AS description, p.name AS address FROM inspections i "
-                     "LEFT JOIN inspection_points p USING (point_id)")
-            kind = KIND_INSPECTION
-        named.update(case_params)
-        parts.append(
-            f"SELECT '{kind}' AS kind, c.case_id, c.recv AS received_at, c.due AS due_at, "
-            "epoch($t - c.due) / 3600.0 AS hours_overdue, c.category, c.subcategory, "
-            "x.description, x.address, c.status, c.district, c.street, c.community, c.grid_id "
-            f"FROM ({cases}) c LEFT JOIN ({extra}) x USING (case_id) "
-            f"WHERE {open_at('$t')} AND c.due < $t AND ({where})")
-    sql = (" UNION ALL ".join(parts)
-           + " ORDER BY hours_overdue DESC, received_at, kind, case_id")
+    q = BacklogQuery(as_of, source=source, categories=list(categories or []))
+    cases, case_params, _, _ = cases_sql(conn, q, settings)  # one pass, both sources
+    named.update(case_params)
+    srcs = ("complaints", "inspections") if source == "all" else (source,)
+    extra = " UNION ALL ".join(_CASE_TEXT[s] for s in srcs)
+    sql = (f"SELECT CASE c.source WHEN 'complaints' THEN '{KIND_COMPLAINT}' "
+           f"ELSE '{KIND_INSPECTION}' END AS kind, c.case_id, c.recv AS received_at, "
+           "c.due AS due_at, epoch($t - c.due) / 3600.0 AS hours_overdue, c.category, "
+           "c.subcategory, x.description, x.address, c.status, c.district, c.street, "
+           f"c.community, c.grid_id FROM ({cases}) c LEFT JOIN ({extra}) x "
+           "ON x.source = c.source AND x.case_id = c.case_id "
+           f"WHERE {open_at('$t')} AND c.due < $t AND ({where})"
+           " ORDER BY hours_overdue DESC, received_at, kind, case_id")
     if limit is not None:
         sql += f" LIMIT {int(limit)}"
     out = conn.execute(sql, named).df()
