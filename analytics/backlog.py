@@ -30,6 +30,7 @@ grouping sets computes all levels in one pass.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -159,7 +160,6 @@ def cases_sql(conn: duckdb.DuckDBPyConnection, q: BacklogQuery,
         base, src_params = rec.select(_CASE_COLUMNS, exprs=_CASE_EXPRS)
         missing = conn.execute(f"SELECT case_id, recv, category, subcategory FROM ({base}) "
                                "WHERE due IS NULL AND recv IS NOT NULL", src_params).df()
-        table = f"_due_{src}"
         if len(missing):
             from analytics.deadlines import fill_due_at
 
@@ -173,8 +173,13 @@ def cases_sql(conn: duckdb.DuckDBPyConnection, q: BacklogQuery,
                               settings)
             warnings += [w for w in res.warnings if w not in warnings]
             filled += int(res.computed.sum())
-            conn.register(table, pd.DataFrame({"case_id": missing.case_id.to_numpy(dtype=object),
-                                               "due_fill": res.due_at}))
+            fills = pd.DataFrame({"case_id": missing.case_id.to_numpy(dtype=object),
+                                  "due_fill": res.due_at})
+            # named by content: a case SQL prepared earlier keeps reading its own fills
+            digest = hashlib.md5(pd.util.hash_pandas_object(fills, index=False).to_numpy()
+                                 .tobytes()).hexdigest()[:16]
+            table = f"_due_{src}_{digest}"
+            conn.register(table, fills)
             parts.append(f"SELECT b.* REPLACE (coalesce(b.due, f.due_fill) AS due) FROM ({base}) "
                          f"b LEFT JOIN {table} f USING (case_id)")
         else:
@@ -242,13 +247,39 @@ def _backlog_sql(cases: str, levels: tuple[str, ...]) -> str:
             "AND r.name IS NOT DISTINCT FROM m.name")
 
 
+@dataclass(frozen=True)
+class Cases:
+    """The cases of one source and category filter with their deadlines filled
+    (:func:`prepare_cases`): the case SQL is the same for every T, so the backlog of several
+    times and the case lists can share one preparation on the same connection."""
+
+    source: str
+    categories: tuple[str, ...]
+    sql: str
+    params: dict
+    warnings: list[str]
+    filled: int
+
+    def check(self, q: BacklogQuery) -> None:
+        if (self.source, self.categories) != (q.source, tuple(q.categories)):
+            raise BacklogError("the prepared cases are of another source or category filter")
+
+
+def prepare_cases(conn: duckdb.DuckDBPyConnection, q: BacklogQuery,
+                  settings: Mapping | None = None) -> Cases:
+    """The cases ``q`` counts (its source and categories; not its times), deadlines filled."""
+    sql, params, warnings, filled = cases_sql(conn, q, settings)
+    return Cases(q.source, tuple(q.categories), sql, params, warnings, filled)
+
+
 def _names(conn: duckdb.DuckDBPyConnection, level: str) -> pd.DataFrame:
     return conn.execute("SELECT jurisdiction_id, name FROM jurisdictions WHERE level = ? "
                         "ORDER BY jurisdiction_id", [level]).df()
 
 
 def compute_backlog(conn: duckdb.DuckDBPyConnection, q: BacklogQuery,
-                    settings: Mapping | None = None) -> BacklogResult:
+                    settings: Mapping | None = None, *,
+                    cases: Cases | None = None) -> BacklogResult:
     """Backlog indicators for every jurisdiction of the levels asked for, and the city.
 
     Parameters
@@ -258,6 +289,9 @@ def compute_backlog(conn: duckdb.DuckDBPyConnection, q: BacklogQuery,
     q : BacklogQuery
     settings : Mapping, optional
         Settings (:mod:`config.settings`): handling limits and score weights.
+    cases : Cases, optional
+        The cases prepared by :func:`prepare_cases` for the same source and categories on
+        this connection (prepared here when not given).
     """
     q.check()
     from analytics import deadlines, scoring
@@ -266,10 +300,13 @@ def compute_backlog(conn: duckdb.DuckDBPyConnection, q: BacklogQuery,
                 else {**deadlines.DEFAULT_SETTINGS, **scoring.DEFAULT_SETTINGS})
     start = q.period_start()
     prev_start = start - (q.as_of - start)
-    cases, params, warnings, filled = cases_sql(conn, q, settings)
+    if cases is None:
+        cases = prepare_cases(conn, q, settings)
+    cases.check(q)
+    warnings, filled = list(cases.warnings), cases.filled
     # the case SQL appears twice (counts, medians): its parameters are named, so reused
-    raw = conn.execute(_backlog_sql(cases, q.levels),
-                       {"t": q.as_of, "s": start, "p": prev_start} | params).df()
+    raw = conn.execute(_backlog_sql(cases.sql, q.levels),
+                       {"t": q.as_of, "s": start, "p": prev_start} | cases.params).df()
     table = pd.concat([_level_rows(conn, raw, lv) for lv in q.levels]
                       + [_finish(raw[raw.level == "city"].assign(jurisdiction_id=None,
                                                                    jurisdiction="全市"))],

@@ -25,7 +25,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from analytics.backlog import BacklogQuery, compute_backlog
+from analytics.backlog import BacklogQuery, compute_backlog, prepare_cases
 from analytics.cases import overdue_cases
 from analytics.hotspots import HotspotQuery, compute_hotspots
 from analytics.records import Records
@@ -210,9 +210,10 @@ def weekly_briefing(conn: duckdb.DuckDBPyConnection, week: str, settings: Mappin
         notes.append(f"fringe: {exc}")
 
     bq = BacklogQuery(as_of, start, levels=("district", "street"))
-    bres = compute_backlog(conn, bq, settings)
+    all_cases = prepare_cases(conn, bq, settings)  # one preparation for every T
+    bres = compute_backlog(conn, bq, settings, cases=all_cases)
     bprev = compute_backlog(conn, BacklogQuery(start, start - dt.timedelta(days=7),
-                                               levels=("district",)), settings)
+                                               levels=("district",)), settings, cases=all_cases)
     now_b, prev_b = bres.headline(), bprev.headline()
     b_cols = ["rank", "jurisdiction", "open", "overdue", "due_soon", "backlog_30d", "filed",
               "closure_rate", "on_time_rate", "on_time_rate_prev", "score", "grade"]
@@ -223,7 +224,7 @@ def weekly_briefing(conn: duckdb.DuckDBPyConnection, week: str, settings: Mappin
         t = t.sort_values(["_r", "jurisdiction"], kind="stable")
         return t[b_cols].reset_index(drop=True)
 
-    overdue = overdue_cases(conn, as_of, settings=settings)
+    overdue = overdue_cases(conn, as_of, settings=settings, cases=all_cases)
     overdue = overdue.sort_values(["hours_overdue", "received_at", "kind", "case_id"],
                                   ascending=[False, True, True, True],
                                   kind="stable").reset_index(drop=True)

@@ -32,8 +32,9 @@ from analytics.backlog import (
     UNLOCATED,
     BacklogError,
     BacklogQuery,
-    cases_sql,
+    Cases,
     open_at,
+    prepare_cases,
 )
 from analytics.records import Records, day_bounds
 from grids.locate import LEVELS
@@ -89,7 +90,8 @@ def _unit_filter(level: str | None, jurisdiction_id: str | None,
 def overdue_cases(conn: duckdb.DuckDBPyConnection, as_of: dt.datetime, level: str | None = None,
                   jurisdiction_id: str | None = None, jurisdiction_name: str | None = None,
                   settings: Mapping | None = None, limit: int | None = None, *,
-                  source: str = "all", categories: list[str] | None = None) -> pd.DataFrame:
+                  source: str = "all", categories: list[str] | None = None,
+                  cases: Cases | None = None) -> pd.DataFrame:
     """Every case open and overdue as of ``as_of``, most overdue first.
 
     Parameters
@@ -109,6 +111,9 @@ def overdue_cases(conn: duckdb.DuckDBPyConnection, as_of: dt.datetime, level: st
         ``all``, ``complaints`` or ``inspections`` (as :class:`BacklogQuery`).
     categories : list of str, optional
         Category or subcategory filter, as :class:`BacklogQuery`.
+    cases : Cases, optional
+        The cases of :func:`analytics.backlog.prepare_cases` for the same source and
+        categories on this connection (prepared here when not given).
 
     Returns
     -------
@@ -126,15 +131,17 @@ def overdue_cases(conn: duckdb.DuckDBPyConnection, as_of: dt.datetime, level: st
     where, where_params = _unit_filter(level, jurisdiction_id, jurisdiction_name)
     named: dict = {"t": as_of} | where_params
     q = BacklogQuery(as_of, source=source, categories=list(categories or []))
-    cases, case_params, _, _ = cases_sql(conn, q, settings)  # one pass, both sources
-    named.update(case_params)
+    if cases is None:
+        cases = prepare_cases(conn, q, settings)  # one pass, both sources
+    cases.check(q)
+    named.update(cases.params)
     srcs = ("complaints", "inspections") if source == "all" else (source,)
     extra = " UNION ALL ".join(_CASE_TEXT[s] for s in srcs)
     sql = (f"SELECT CASE c.source WHEN 'complaints' THEN '{KIND_COMPLAINT}' "
            f"ELSE '{KIND_INSPECTION}' END AS kind, c.case_id, c.recv AS received_at, "
            "c.due AS due_at, epoch($t - c.due) / 3600.0 AS hours_overdue, c.category, "
            "c.subcategory, x.description, x.address, c.status, c.district, c.street, "
-           f"c.community, c.grid_id FROM ({cases}) c LEFT JOIN ({extra}) x "
+           f"c.community, c.grid_id FROM ({cases.sql}) c LEFT JOIN ({extra}) x "
            "ON x.source = c.source AND x.case_id = c.case_id "
            f"WHERE {open_at('$t')} AND c.due < $t AND ({where})"
            " ORDER BY hours_overdue DESC, received_at, kind, case_id")

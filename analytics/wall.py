@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 import duckdb
 import pandas as pd
 
-from analytics.backlog import BacklogQuery, compute_backlog
+from analytics.backlog import BacklogQuery, Cases, compute_backlog, prepare_cases
 from analytics.cases import NO_CATEGORY, overdue_cases
 from analytics.hotspots import HotspotError, HotspotQuery, compute_hotspots
 from analytics.records import Records
@@ -105,8 +105,9 @@ def _hot_counts(cells: pd.DataFrame) -> tuple[int, int]:
 
 
 def _backlog_row(conn, now: dt.datetime, start: dt.datetime, district: str | None,
-                 settings) -> dict:
-    res = compute_backlog(conn, BacklogQuery(now, start, levels=("district",)), settings)
+                 settings, cases: Cases) -> dict:
+    res = compute_backlog(conn, BacklogQuery(now, start, levels=("district",)), settings,
+                          cases=cases)
     return res.headline(district)
 
 
@@ -147,8 +148,9 @@ def wall_numbers(conn: duckdb.DuckDBPyConnection, now: dt.datetime, district: st
     c_week = count_complaints(conn, monday, now, district)
     c_week_prev = count_complaints(conn, monday - week, now - week, district)
 
-    b_now = _backlog_row(conn, now, monday, district, settings)
-    b_prev = _backlog_row(conn, now - week, monday - week, district, settings)
+    all_cases = prepare_cases(conn, BacklogQuery(now), settings)  # one preparation for all
+    b_now = _backlog_row(conn, now, monday, district, settings, all_cases)
+    b_prev = _backlog_row(conn, now - week, monday - week, district, settings, all_cases)
 
     cells = _hot_cells(conn, today, district, notes)
     prev_cells = _hot_cells(conn, today - week, district, [])
@@ -159,12 +161,14 @@ def wall_numbers(conn: duckdb.DuckDBPyConnection, now: dt.datetime, district: st
     top = top[["district", "street", "count", "h3"]].reset_index(drop=True)
 
     if district:
-        cases = overdue_cases(conn, now, "district", None, district, settings=settings)
+        cases = overdue_cases(conn, now, "district", None, district, settings=settings,
+                              cases=all_cases)
         if cases.empty:
-            cases = overdue_cases(conn, now, "district", district, None, settings=settings)
+            cases = overdue_cases(conn, now, "district", district, None, settings=settings,
+                                  cases=all_cases)
         unit_col = "street"
     else:
-        cases = overdue_cases(conn, now, settings=settings)
+        cases = overdue_cases(conn, now, settings=settings, cases=all_cases)
         unit_col = "district"
     units = (cases.assign(jurisdiction=cases[unit_col].astype(object)
                           .where(cases[unit_col].notna(), "（未定位）"))

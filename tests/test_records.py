@@ -25,6 +25,8 @@ from analytics.backlog import BacklogQuery, compute_backlog
 from analytics.hotspots import HotspotQuery, compute_hotspots
 from analytics.records import Records
 from analytics.wall import wall_numbers
+from tests.test_backlog import LIMITS, T1, T2
+from tests.test_backlog import city as backlog_city  # noqa: F401  (the fixture)
 
 ROOT = Path(__file__).resolve().parents[1]
 RULES = re.compile(r"status\s*(<>|!=)\s*'void'|IS\s+DISTINCT\s+FROM\s+'void'|problems\s*>\s*0",
@@ -175,3 +177,36 @@ def test_records_sql_is_named_and_filters(demo):
     assert n["complaints"] == int((comp.status.notna() & (comp.status != "void")).sum())
     with pytest.raises(ValueError, match="source"):
         Records("faxes").select(("rec_at",))
+
+
+# --- one preparation of the cases --------------------------------------------------------
+
+def test_prepared_cases_give_the_same_figures(backlog_city):  # noqa: F811
+    """One preparation (deadlines filled once) gives the figures and case lists of every T;
+    a preparation under other handling limits registered later does not change it."""
+    from analytics.backlog import BacklogError, prepare_cases
+    from analytics.cases import overdue_cases
+    from config.settings import Settings
+
+    settings = Settings({"deadlines.categories": LIMITS})
+    con = duckdb.connect(str(backlog_city), read_only=True)
+    try:
+        shared = prepare_cases(con, BacklogQuery(T1), settings)
+        assert shared.filled > 0  # cases without a deadline: the fill is what is shared
+        for t in (T1, T1 - dt.timedelta(days=7), T2):
+            other = prepare_cases(con, BacklogQuery(t), Settings({"deadlines.categories": {}}))
+            assert other.sql != shared.sql  # other fills, registered after the shared ones
+            q = BacklogQuery(t, levels=("district", "street"))
+            reused = compute_backlog(con, q, settings, cases=shared)
+            alone = compute_backlog(con, q, settings)
+            pd.testing.assert_frame_equal(alone.table, reused.table)
+            assert (alone.warnings, alone.filled_deadlines) == (reused.warnings,
+                                                               reused.filled_deadlines)
+            pd.testing.assert_frame_equal(overdue_cases(con, t, settings=settings),
+                                          overdue_cases(con, t, cases=shared))
+        with pytest.raises(BacklogError, match="another source or category"):
+            compute_backlog(con, BacklogQuery(T1, source="complaints"), cases=shared)
+        with pytest.raises(BacklogError, match="another source or category"):
+            overdue_cases(con, T1, categories=["市容环境"], cases=shared)
+    finally:
+        con.close()
