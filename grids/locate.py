@@ -26,6 +26,7 @@ import shapely
 
 from grids.pip import points_in_polygons
 
+#: The jurisdiction levels, top down (属地: 区 → 街道 → 社区 → 网格); the one definition.
 LEVELS = ("district", "street", "community", "grid")
 #: Output column that holds each level's name.
 NAME_COLUMN = {"district": "district", "street": "street", "community": "community", "grid": "grid_id"}
