@@ -12,7 +12,6 @@ import contextlib
 import datetime as dt
 import json
 import os
-import shutil
 import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -29,7 +28,7 @@ from ingest.mapping import Mapping, load_mapping
 from ingest.readers import file_sha256, read_table
 from ingest.records import Prepared, prepare_records
 from store.clock import local_now
-from store.database import db_path, next_batch_id, write_transaction
+from store.database import copy_database, db_path, next_batch_id, write_transaction
 from store.schema import ensure_schema
 
 #: ``progress_callback(stage, fraction)``: stage is reading | checking | writing | done.
@@ -181,11 +180,7 @@ def _scratch_transaction(db: str | os.PathLike[str] | None) -> Iterator:
     live = db_path(db)
     with tempfile.TemporaryDirectory(prefix="grid-dryrun-") as tmp:
         work = Path(tmp) / live.name
-        if live.exists():
-            shutil.copyfile(live, work)
-            wal = Path(str(live) + ".wal")
-            if wal.exists():
-                shutil.copyfile(wal, Path(str(work) + ".wal"))
+        copy_database(live, work)
         conn = duckdb.connect(str(work))
         try:
             conn.execute("SET enable_progress_bar = false")

@@ -111,6 +111,16 @@ def _fsync_path(path: Path) -> None:
         os.close(fd)
 
 
+def copy_database(src: Path, dst: Path) -> None:
+    """Copy the database file ``src`` (and its write-ahead log, if any) to ``dst``; nothing
+    when ``src`` does not exist yet."""
+    if src.exists():
+        shutil.copyfile(src, dst)
+        wal = Path(str(src) + ".wal")
+        if wal.exists():
+            shutil.copyfile(wal, Path(str(dst) + ".wal"))
+
+
 @contextlib.contextmanager
 def write_transaction(
     path: str | os.PathLike[str] | None = None, *, timeout: float = 600.0
@@ -127,11 +137,7 @@ def write_transaction(
     work = p.with_name(f"{p.name}.writing-{os.getpid()}")
     try:
         _remove_stale_copies(p)
-        if p.exists():
-            shutil.copyfile(p, work)
-            wal = Path(str(p) + ".wal")
-            if wal.exists():
-                shutil.copyfile(wal, Path(str(work) + ".wal"))
+        copy_database(p, work)
         conn = duckdb.connect(str(work))
         conn.execute("SET enable_progress_bar = false")
         try:
