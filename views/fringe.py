@@ -91,6 +91,17 @@ def _summary_table(row: pd.Series) -> pd.DataFrame:
                         columns=[tr("指标", "Measure"), inside, outside])
 
 
+def _cell_columns(count_label: str) -> dict:
+    """Headers and formats of the hot-cell columns both cell tables show."""
+    nc, tc = st.column_config.NumberColumn, st.column_config.TextColumn
+    return {"district": tc(tr("区县", "District")), "street": tc(tr("街道", "Street")),
+            "count": nc(count_label, format="%d"),
+            "gi_z": nc(tr("Gi* z值", "Gi* z"), format="%.2f"),
+            "gi_bin": nc(tr("热点等级", "Bin"), format="%d"), "h3": tc("H3"),
+            "lon": nc(tr("经度", "Lon"), format="%.5f"),
+            "lat": nc(tr("纬度", "Lat"), format="%.5f")}
+
+
 def _focus(start: dt.date, end: dt.date, res: int, source: str, kind: str,
            version) -> pd.DataFrame:
     summary, ranked, note = load_focus(db_file(), version, start, end, res, source, kind)
@@ -122,19 +133,11 @@ def _focus(start: dt.date, end: dt.date, res: int, source: str, kind: str,
         st.info(tr("所选时段内区内没有显著热点网格。",
                     "No significant hot cell inside for this period."))
     else:
-        nc, tc = st.column_config.NumberColumn, st.column_config.TextColumn
+        config = _cell_columns(tr("件数", "Records")) | {
+            "rank": st.column_config.NumberColumn(tr("排名", "Rank"), format="%d")}
         dataframe(ranked[["rank", "district", "street", "count", "gi_z", "gi_bin", "h3",
-                             "lon", "lat"]], hide_index=True, key="fringe_ranked",
-                     column_config={
-                         "rank": nc(tr("排名", "Rank"), format="%d"),
-                         "district": tc(tr("区县", "District")),
-                         "street": tc(tr("街道", "Street")),
-                         "count": nc(tr("件数", "Records"), format="%d"),
-                         "gi_z": nc(tr("Gi* z值", "Gi* z"), format="%.2f"),
-                         "gi_bin": nc(tr("热点等级", "Bin"), format="%d"),
-                         "h3": tc("H3"),
-                         "lon": nc(tr("经度", "Lon"), format="%.5f"),
-                         "lat": nc(tr("纬度", "Lat"), format="%.5f")})
+                          "lon", "lat"]], hide_index=True, key="fringe_ranked",
+                  column_config=config)
     return ranked
 
 
@@ -172,22 +175,15 @@ def _blindspots(start: dt.date, end: dt.date, res: int, version) -> pd.DataFrame
     only = st.checkbox(tr("只看城乡结合部内的", "Only those in the fringe"), key="fringe_blind_only")
     shown = blind[blind.in_fringe.astype(bool)] if only else blind
     nc, tc = st.column_config.NumberColumn, st.column_config.TextColumn
+    config = _cell_columns(tr("投诉件数", "Complaints")) | {
+        "in_fringe": st.column_config.CheckboxColumn(tr("位于城乡结合部", "In the fringe")),
+        "nearest_point_name": tc(tr("最近点位", "Nearest point")),
+        "nearest_point_type": tc(tr("点位类型", "Point type")),
+        "nearest_point_m": nc(tr("距离(米)", "Distance (m)"), format="%.0f")}
     dataframe(shown[["district", "street", "count", "gi_z", "gi_bin", "in_fringe",
-                        "nearest_point_name", "nearest_point_type", "nearest_point_m", "h3",
-                        "lon", "lat"]], hide_index=True, key="fringe_blind",
-                 column_config={
-                     "district": tc(tr("区县", "District")), "street": tc(tr("街道", "Street")),
-                     "count": nc(tr("投诉件数", "Complaints"), format="%d"),
-                     "gi_z": nc(tr("Gi* z值", "Gi* z"), format="%.2f"),
-                     "gi_bin": nc(tr("热点等级", "Bin"), format="%d"),
-                     "in_fringe": st.column_config.CheckboxColumn(
-                         tr("位于城乡结合部", "In the fringe")),
-                     "nearest_point_name": tc(tr("最近点位", "Nearest point")),
-                     "nearest_point_type": tc(tr("点位类型", "Point type")),
-                     "nearest_point_m": nc(tr("距离(米)", "Distance (m)"), format="%.0f"),
-                     "h3": tc("H3"),
-                     "lon": nc(tr("经度", "Lon"), format="%.5f"),
-                     "lat": nc(tr("纬度", "Lat"), format="%.5f")})
+                     "nearest_point_name", "nearest_point_type", "nearest_point_m", "h3",
+                     "lon", "lat"]], hide_index=True, key="fringe_blind",
+              column_config=config)
     return blind
 
 
