@@ -11,7 +11,6 @@ browser session each time. Also prints the map component's HTML size as the brow
 
 from __future__ import annotations
 
-import argparse
 import sys
 import time
 from pathlib import Path
@@ -19,11 +18,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.common import arguments  # noqa: E402
+
 
 def main() -> int:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--db", default=str(ROOT / "data" / "grid.duckdb"))
-    p.add_argument("--repeat", type=int, default=3)
+    p = arguments(__doc__)
     a = p.parse_args()
 
     from tests.browser import browser_available, browser_page, running_app, wait_ready

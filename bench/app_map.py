@@ -21,7 +21,6 @@ aim: resolution 9 in at most 1.5 s and 6 MB.
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import sys
 import time
@@ -30,15 +29,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.common import best, demo_db  # noqa: E402
+from bench.common import arguments, best, demo_db  # noqa: E402
 
 
 def main() -> int:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--db", default=str(ROOT / "data" / "grid.duckdb"))
+    p = arguments(__doc__)
     p.add_argument("--res", type=int, nargs="+", default=[9, 10])
     p.add_argument("--mode", default="count", choices=["count", "density", "gi_bin", "emerging"])
-    p.add_argument("--repeat", type=int, default=3)
     a = p.parse_args()
 
     from analytics import studyarea

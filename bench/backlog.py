@@ -18,7 +18,6 @@ Both start from the database file. Times are the best of ``--repeat`` runs.
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import shutil
 import sys
@@ -31,7 +30,7 @@ sys.path.insert(0, str(ROOT))
 
 import pandas as pd  # noqa: E402
 
-from bench.common import best, demo_db  # noqa: E402
+from bench.common import arguments, best, demo_db  # noqa: E402
 
 T = dt.datetime(2026, 11, 23)
 START = T - dt.timedelta(days=7)
@@ -93,10 +92,8 @@ def pandas_backlog(db: Path) -> dict[str, pd.DataFrame]:
 
 
 def main() -> int:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--db", default=str(ROOT / "data" / "grid.duckdb"))
+    p = arguments(__doc__)
     p.add_argument("--rows", type=int, default=1_000_000)
-    p.add_argument("--repeat", type=int, default=3)
     a = p.parse_args()
 
     from analytics.backlog import BacklogQuery, compute_backlog

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import subprocess
 import sys
 import time
@@ -34,3 +35,12 @@ def demo_db(path: str | Path) -> Path:
         subprocess.run([sys.executable, str(ROOT / "cli.py"), "--db", str(db), "demo",
                         "--end", "2026-11-22"], check=True)
     return db
+
+
+def arguments(doc: str | None, repeat: int = 3) -> argparse.ArgumentParser:
+    """The options every benchmark takes: ``--db`` (the demo database) and ``--repeat``
+    (timings per figure, the best is kept); a script adds its own."""
+    p = argparse.ArgumentParser(description=(doc or "").splitlines()[0] if doc else None)
+    p.add_argument("--db", default=str(DEFAULT_DB))
+    p.add_argument("--repeat", type=int, default=repeat)
+    return p

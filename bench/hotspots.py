@@ -21,7 +21,6 @@ The z-scores of both are compared (max absolute difference printed). Times are t
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import sys
 import time
@@ -33,14 +32,12 @@ sys.path.insert(0, str(ROOT))
 
 import numpy as np  # noqa: E402
 
-from bench.common import best, demo_db  # noqa: E402
+from bench.common import arguments, best, demo_db  # noqa: E402
 
 
 def main() -> int:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--db", default=str(ROOT / "data" / "grid.duckdb"))
+    p = arguments(__doc__)
     p.add_argument("--res", type=int, nargs="+", default=[9, 10])
-    p.add_argument("--repeat", type=int, default=3)
     a = p.parse_args()
 
     import h3

@@ -9,7 +9,6 @@ end of the demo's last day. The first run is cold (the study area is cached per 
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import sys
 import time
@@ -18,13 +17,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.common import best, demo_db  # noqa: E402
+from bench.common import arguments, best, demo_db  # noqa: E402
 
 
 def main() -> int:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--db", default=str(ROOT / "data" / "grid.duckdb"))
-    p.add_argument("--repeat", type=int, default=3)
+    p = arguments(__doc__)
     p.add_argument("--interval", type=float, default=60.0, help="the wall's ?refresh= seconds")
     a = p.parse_args()
     db = demo_db(a.db)
