@@ -87,6 +87,9 @@ class BacklogQuery:
     levels: tuple[str, ...] = LEVELS
     source: str = "all"
     categories: list[str] = field(default_factory=list)
+    #: District-level jurisdiction ids whose cases count (:class:`analytics.records.Records`);
+    #: None is every district.
+    scope: tuple[str, ...] | None = None
 
     def period_start(self) -> dt.datetime:
         return self.start if self.start is not None else self.as_of - dt.timedelta(days=7)
@@ -156,7 +159,8 @@ def cases_sql(conn: duckdb.DuckDBPyConnection, q: BacklogQuery,
     sources = ("complaints", "inspections") if q.source == "all" else (q.source,)
     for src in sources:
         # void complaints stay: every count judges voidness itself (records.not_void)
-        rec = records.Records(src, categories=tuple(q.categories), void=True, subcategories=True)
+        rec = records.Records(src, categories=tuple(q.categories), scope=q.scope, void=True,
+                              subcategories=True)
         base, src_params = rec.select(_CASE_COLUMNS, exprs=_CASE_EXPRS)
         missing = conn.execute(f"SELECT case_id, recv, category, subcategory FROM ({base}) "
                                "WHERE due IS NULL AND recv IS NOT NULL", src_params).df()
@@ -255,21 +259,25 @@ class Cases:
 
     source: str
     categories: tuple[str, ...]
+    scope: tuple[str, ...] | None
     sql: str
     params: dict
     warnings: list[str]
     filled: int
 
     def check(self, q: BacklogQuery) -> None:
-        if (self.source, self.categories) != (q.source, tuple(q.categories)):
-            raise BacklogError("the prepared cases are of another source or category filter")
+        if (self.source, self.categories, self.scope) != (q.source, tuple(q.categories),
+                                                          q.scope):
+            raise BacklogError("the prepared cases are of another source, category filter "
+                               "or scope")
 
 
 def prepare_cases(conn: duckdb.DuckDBPyConnection, q: BacklogQuery,
                   settings: Mapping | None = None) -> Cases:
-    """The cases ``q`` counts (its source and categories; not its times), deadlines filled."""
+    """The cases ``q`` counts (its source, categories and scope; not its times), with their
+    deadlines filled."""
     sql, params, warnings, filled = cases_sql(conn, q, settings)
-    return Cases(q.source, tuple(q.categories), sql, params, warnings, filled)
+    return Cases(q.source, tuple(q.categories), q.scope, sql, params, warnings, filled)
 
 
 def _names(conn: duckdb.DuckDBPyConnection, level: str) -> pd.DataFrame:

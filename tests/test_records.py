@@ -204,9 +204,32 @@ def test_prepared_cases_give_the_same_figures(backlog_city):  # noqa: F811
                                                                reused.filled_deadlines)
             pd.testing.assert_frame_equal(overdue_cases(con, t, settings=settings),
                                           overdue_cases(con, t, cases=shared))
-        with pytest.raises(BacklogError, match="another source or category"):
+        with pytest.raises(BacklogError, match="another source, category filter or scope"):
             compute_backlog(con, BacklogQuery(T1, source="complaints"), cases=shared)
-        with pytest.raises(BacklogError, match="another source or category"):
+        with pytest.raises(BacklogError, match="another source, category filter or scope"):
             overdue_cases(con, T1, categories=["市容环境"], cases=shared)
     finally:
         con.close()
+
+
+def test_backlog_scope_keeps_its_districts_cases(backlog_city):  # noqa: F811
+    """With one district in scope the city row is that district's row of the whole city:
+    D1 holds every located case, D2 none."""
+    from analytics.backlog import COUNT_COLUMNS
+    from config.settings import Settings
+
+    settings = Settings({"deadlines.categories": LIMITS})
+    con = duckdb.connect(str(backlog_city), read_only=True)
+    try:
+        whole = compute_backlog(con, BacklogQuery(T1, levels=("district",)), settings).table
+        rows = {}
+        for d in ("D1", "D2"):
+            t = compute_backlog(con, BacklogQuery(T1, levels=("district",), scope=(d,)),
+                                settings).table
+            rows[d] = t[t.level == "city"].iloc[0]
+    finally:
+        con.close()
+    for d in ("D1", "D2"):
+        want = whole[(whole.level == "district") & (whole.jurisdiction_id == d)].iloc[0]
+        assert [rows[d][c] for c in COUNT_COLUMNS] == [want[c] for c in COUNT_COLUMNS], d
+    assert rows["D1"]["filed"] > 0 and rows["D2"]["filed"] == 0
