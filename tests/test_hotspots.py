@@ -170,7 +170,7 @@ def test_a_single_record_gives_defined_scores_and_a_warning(district_db, tmp_pat
 
 
 def test_a_district_of_one_cell(tmp_path):
-    from grids.boundaries import load_boundaries
+    from ingest.boundaries import load_boundaries
 
     centre = h3.latlng_to_cell(22.85, 108.35, 7)
     lat, lon = h3.cell_to_latlng(centre)
