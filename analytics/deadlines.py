@@ -689,29 +689,3 @@ def fill_due_at(received_at: np.ndarray | pd.Series, categories: Iterable[str | 
         out[todo] = due
         warnings = cal.warnings
     return DueResult(due_at=out, computed=todo, warnings=warnings)
-
-
-if __name__ == "__main__":  # a quick timing: python -m analytics.deadlines
-    import sys
-    import time
-    from pathlib import Path
-
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-    rng = np.random.default_rng(0)
-    size = 1_000_000
-    start = np.datetime64("2025-01-01T00:00:00").astype(np.int64)
-    recv = (start + rng.integers(0, 2 * 365 * _DAY, size)).astype("datetime64[s]")
-    cats = np.array([f"类别{i}" for i in range(40)] + [None], dtype=object)
-    cat = pd.Series(cats[rng.integers(0, len(cats), size)], dtype="string[pyarrow]")
-    limits = {f"类别{i}": (i % 15 + 1 if i % 4 else f"{i % 8 + 1}h") for i in range(30)}
-    given = np.where(rng.random(size) < 0.3, recv + np.timedelta64(3 * _DAY, "s"),
-                     np.datetime64("NaT", "s"))
-    settings = {"deadlines.categories": limits}
-    fill_due_at(recv[:10], cat[:10], given[:10], settings)  # warm up imports
-    took = []
-    for _ in range(3):
-        t0 = time.perf_counter()
-        res = fill_due_at(recv, cat, given, settings)
-        took.append(time.perf_counter() - t0)
-    print(f"fill_due_at: {size:,} rows, 40 categories, {int(res.computed.sum()):,} computed: "
-          + ", ".join(f"{t:.3f} s" for t in took) + f"; warnings: {res.warnings}")

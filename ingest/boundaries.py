@@ -42,7 +42,7 @@ from grids.areas import (
     overlapping_pairs,
     uncovered_areas,
 )
-from grids.locate import relocate_all
+from grids.locate import LEVELS, relocate_all
 from ingest.polyfile import (
     BoundaryError,
     checked_ids,
@@ -54,7 +54,6 @@ from ingest.readers import file_sha256
 from store.clock import local_now
 from store.database import next_batch_id, write_transaction
 
-LEVELS = ("district", "street", "community", "grid")
 #: How many issues ``BoundaryReport.summary`` lists one by one.
 SUMMARY_MAX_ISSUES = 20
 

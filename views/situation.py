@@ -36,6 +36,7 @@ from analytics.lookups import (
     jurisdiction_shapes,
     zone_shapes,
 )
+from analytics.studyarea import RESOLUTIONS
 from grids import h3cells
 from store.database import read_connection
 from ui import webmap
@@ -55,7 +56,6 @@ from ui.notes import note_text
 
 MAP_KEY = "situation_map"
 MAP_HEIGHT = 640
-RESOLUTIONS = (7, 8, 9, 10)
 
 
 def _plain_table(df: pd.DataFrame, columns: dict[str, str]) -> pd.DataFrame:
