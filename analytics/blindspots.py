@@ -111,7 +111,7 @@ def find_blindspots(conn: duckdb.DuckDBPyConnection, q: HotspotQuery,
     hot = hot[hot.gi_bin >= min_bin].reset_index(drop=True)
     if len(hot) == 0:
         return pd.DataFrame({c: pd.Series(dtype=object) for c in BLINDSPOT_COLUMNS})
-    cells = h3cells.hex_to_cells(hot.h3)
+    cells = hot["cell"].to_numpy(np.uint64)
     reached = _reached_cells(conn, q.start, q.end, q.res)
     src, dst = h3cells.grid_disk_neighbours(cells, q.k)
     if len(reached):

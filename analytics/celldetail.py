@@ -42,7 +42,7 @@ TREND_WEEKS = 12
 LATEST_N = 20
 
 LAYER_COLUMNS = ["h3", "res", "count", "value", "gi_bin", "category", "district", "street",
-                 "in_fringe", "lon", "lat", "notable"]
+                 "in_fringe", "lon", "lat", "notable", "cell"]
 
 
 @dataclass
@@ -91,13 +91,13 @@ def cell_layer(conn: duckdb.DuckDBPyConnection, query: HotspotQuery, mode: str =
             end=query.end, weeks=TREND_WEEKS, res=query.res, k=query.k, source=query.source,
             categories=list(query.categories), district=query.district, zone=query.zone))
         frame = frame.drop(columns="category").merge(
-            em.cells[["h3", "category", "district", "street", "in_fringe"]],
-            on="h3", how="outer", suffixes=("", "_em"))
-        for col in ("district", "street", "in_fringe"):
+            em.cells[["cell", "h3", "category", "district", "street", "in_fringe"]],
+            on="cell", how="outer", suffixes=("", "_em"))
+        for col in ("h3", "district", "street", "in_fringe"):
             frame[col] = frame[col].where(frame[col].notna(), frame.pop(f"{col}_em"))
         missing = frame["lon"].isna()
         if missing.any():  # a cell with records in the 12 weeks but none in the period
-            lon, lat = h3cells.cells_to_lonlat(h3cells.hex_to_cells(frame.loc[missing, "h3"]))
+            lon, lat = h3cells.cells_to_lonlat(frame.loc[missing, "cell"].to_numpy(np.uint64))
             frame.loc[missing, "lon"], frame.loc[missing, "lat"] = lon, lat
         frame["res"] = query.res
         frame["count"] = frame["count"].fillna(0).astype(np.int64)
@@ -116,7 +116,7 @@ def cell_layer(conn: duckdb.DuckDBPyConnection, query: HotspotQuery, mode: str =
         value = np.zeros(len(frame))
         has = counts > 0  # the area only matters where there are records
         if has.any():
-            area = h3cells.cell_area_km2(h3cells.hex_to_cells(frame.loc[has, "h3"]))
+            area = h3cells.cell_area_km2(frame.loc[has, "cell"].to_numpy(np.uint64))
             value[has] = counts[has] / area
     elif mode == "gi_bin":
         value = frame["gi_bin"].to_numpy(dtype=float)

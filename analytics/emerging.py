@@ -412,9 +412,10 @@ class EmergingCells:
 
     def rows(self, all_cells: bool = False) -> pd.DataFrame:
         """Cells with a pattern (default), or every cell of the study area."""
+        cells = self.cells[EMERGING_COLUMNS]  # the integer ``cell`` stays inside
         if all_cells:
-            return self.cells
-        return self.cells[self.cells.category != "no_pattern"].reset_index(drop=True)
+            return cells
+        return cells[cells.category != "no_pattern"].reset_index(drop=True)
 
 
 def compute_emerging(conn, q: EmergingQuery) -> EmergingCells:
@@ -456,5 +457,6 @@ def compute_emerging(conn, q: EmergingQuery) -> EmergingCells:
         "final_gi_bin": result.final_gi_bin.astype(np.int64),
         "district": area.district, "street": area.street, "in_fringe": area.in_fringe,
     })
-    return EmergingCells(frame[EMERGING_COLUMNS], labels, cube, result,
+    frame["cell"] = area.cells  # the H3 index as an integer, for the work inside
+    return EmergingCells(frame[EMERGING_COLUMNS + ["cell"]], labels, cube, result,
                          "; ".join(notes) or None, len(area))

@@ -70,7 +70,11 @@ class HotspotQuery:
 
 @dataclass
 class HotspotResult:
-    """All cells of S with their statistic; ``note`` says why nothing can be hot, if so."""
+    """All cells of S with their statistic; ``note`` says why nothing can be hot, if so.
+
+    ``cells`` has :data:`HOTSPOT_COLUMNS` and ``cell``, the H3 index as an unsigned 64-bit
+    integer: code inside works on it, the hex ``h3`` is for files, URLs and the screen.
+    """
 
     cells: pd.DataFrame
     note: str | None
@@ -78,11 +82,14 @@ class HotspotResult:
     n_records: int
 
     def rows(self, all_cells: bool = False) -> pd.DataFrame:
-        """The default rows (count > 0 or gi_bin ≠ 0, docs/hotspots.md), or every cell of S."""
+        """The output table: the default rows (count > 0 or gi_bin ≠ 0, docs/hotspots.md),
+        or every cell of S, with :data:`HOTSPOT_COLUMNS` (the integer ``cell`` stays
+        inside)."""
+        cells = self.cells[HOTSPOT_COLUMNS]
         if all_cells:
-            return self.cells
-        keep = (self.cells["count"] > 0) | (self.cells["gi_bin"] != 0)
-        return self.cells[keep].reset_index(drop=True)
+            return cells
+        keep = (cells["count"] > 0) | (cells["gi_bin"] != 0)
+        return cells[keep].reset_index(drop=True)
 
 
 def records_of(q: HotspotQuery) -> Records:
@@ -136,4 +143,5 @@ def compute_hotspots(conn: duckdb.DuckDBPyConnection, q: HotspotQuery) -> Hotspo
         "district": area.district, "street": area.street, "in_fringe": area.in_fringe,
         "lon": area.lon, "lat": area.lat,
     })
-    return HotspotResult(frame[HOTSPOT_COLUMNS], note, len(area), int(x.sum()))
+    frame["cell"] = area.cells  # the H3 index as an integer, for the work inside
+    return HotspotResult(frame[HOTSPOT_COLUMNS + ["cell"]], note, len(area), int(x.sum()))

@@ -45,7 +45,9 @@ def test_weekly_cube_equals_a_pandas_count_by_iso_week(synthetic_city):
     got.index.names = ["cell", "week"]
     pd.testing.assert_series_equal(got.sort_index(), want.sort_index(), check_names=False)
     assert res.counts[:, :4].sum() == 0  # the first four weeks hold no records
-    assert list(res.cells.columns) == EMERGING_COLUMNS
+    assert list(res.rows(all_cells=True).columns) == EMERGING_COLUMNS  # the output table
+    assert list(res.cells.columns) == EMERGING_COLUMNS + ["cell"]  # inside: the integer id
+    assert res.cells["cell"].tolist() == [h3.str_to_int(x) for x in res.cells.h3]
     # the planted cluster started in week 5 of 8 and lasts: a new or consecutive hot spot
     centre = h3.latlng_to_cell(22.83, 108.33, 8)
     row = res.cells.set_index("h3").loc[centre]

@@ -36,7 +36,8 @@ def _cells(n: int = 40, res: int = 9, seed: int = 1) -> pd.DataFrame:
         "h3": hexes, "res": res, "count": count, "value": count.astype(float), "gi_bin": gi,
         "category": rng.choice(["new_hotspot", "persistent_hotspot", "no_pattern"], n),
         "district": "青秀区", "street": [XSS[i % len(XSS)] for i in range(n)],
-        "in_fringe": False, "lon": ll[:, 1], "lat": ll[:, 0], "notable": (count > 0) | (gi != 0)})
+        "in_fringe": False, "lon": ll[:, 1], "lat": ll[:, 0], "notable": (count > 0) | (gi != 0),
+        "cell": np.array([h3.str_to_int(h) for h in hexes], dtype=np.uint64)})
 
 
 def _points() -> pd.DataFrame:
@@ -361,7 +362,8 @@ def test_the_budget_bounds_the_page_size_and_build_time():
     cells = pd.DataFrame({"h3": hexes, "res": 9, "count": count, "value": count.astype(float),
                           "gi_bin": 0, "category": None, "district": "青秀区",
                           "street": "中华路街道", "in_fringe": False, "lon": ll[:, 1],
-                          "lat": ll[:, 0], "notable": True})
+                          "lat": ll[:, 0], "notable": True,
+                          "cell": np.array([h3.str_to_int(h) for h in hexes], dtype=np.uint64)})
     t = time.perf_counter()
     m, _ = webmap.build_map(cells, "density", districts=_shapes(), points=_points(), res=9)
     size = len(m.get_root().render())

@@ -243,9 +243,10 @@ def _bbox(lon: np.ndarray, lat: np.ndarray) -> list[float] | None:
 def cells_geojson(cells: pd.DataFrame, display_crs: str = "wgs84",
                   fields: Sequence[str] = ("v", "n", "s")) -> dict:
     """A FeatureCollection of the cells' hexagons with properties h3, c (colour) and the
-    tooltip fields: v (value text), n (count), s (street, else district; escaped)."""
+    tooltip fields: v (value text), n (count), s (street, else district; escaped).
+    The hexagons come from the integer ``cell`` column; ``h3`` is the id the page shows."""
     hexes = cells["h3"].tolist()
-    rings = h3cells.cells_to_boundaries(h3cells.hex_to_cells(hexes))
+    rings = h3cells.cells_to_boundaries(cells["cell"].to_numpy(np.uint64))
     sizes = np.fromiter(map(len, rings), dtype=np.int64, count=len(rings))
     flat = np.array([p for ring in rings for p in ring], dtype=np.float64).reshape(-1, 2)
     lon, lat = to_display(flat[:, 1], flat[:, 0], display_crs)
