@@ -171,21 +171,20 @@ def write_png(b: Briefing, conn, path: str | Path, width_px: int = 1600,
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
 
-    from grids.h3cells import cells_to_polygons, hex_to_cells
+    from analytics.lookups import jurisdiction_shapes, zone_shapes
+    from grids.h3cells import cells_to_polygons
 
     font = _require_font()
     plt.rcParams["font.family"] = [font]
     plt.rcParams["axes.unicode_minus"] = False
-    districts = conn.execute("SELECT name, geometry FROM jurisdictions WHERE level = 'district' "
-                             "ORDER BY jurisdiction_id").df()
-    zones = conn.execute("SELECT geometry FROM zones WHERE kind = 'fringe' "
-                         "ORDER BY zone_id").df()
+    districts = jurisdiction_shapes(conn, "district")
+    zones = zone_shapes(conn, "fringe")
     dpi = 100
     fig, ax = plt.subplots(figsize=(width_px / dpi, height_px / dpi), dpi=dpi)
     ax.set_facecolor("#f4f6f8")
     sig = b.cells[b.cells.gi_bin != 0].sort_values("h3")
     if len(sig):
-        polys = cells_to_polygons(hex_to_cells(sig["h3"]))
+        polys = cells_to_polygons(sig["cell"].to_numpy(np.uint64))
         verts = [np.asarray(p.exterior.coords) for p in polys]
         colours = [BIN_COLOURS[int(v)] for v in sig["gi_bin"]]
         ax.add_collection(PolyCollection(verts, facecolors=colours, edgecolors=colours,
