@@ -19,7 +19,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-import duckdb
 import numpy as np
 import pandas as pd
 import shapely
@@ -96,12 +95,9 @@ class JurisdictionIndex:
         return self._ancestors[key]
 
 
-def load_index(conn: duckdb.DuckDBPyConnection) -> JurisdictionIndex:
-    """Read the ``jurisdictions`` table into a :class:`JurisdictionIndex`."""
-    df = conn.execute(
-        "SELECT jurisdiction_id, name, level, parent_id, geometry FROM jurisdictions "
-        "ORDER BY level, jurisdiction_id"
-    ).df()
+def build_index(df: pd.DataFrame) -> JurisdictionIndex:
+    """A :class:`JurisdictionIndex` of jurisdiction rows (jurisdiction_id, name, level,
+    parent_id, geometry as WKT), as the ``jurisdictions`` table holds them."""
     idx = JurisdictionIndex()
     if df.empty:
         return idx
@@ -133,7 +129,7 @@ def locate(
     Parameters
     ----------
     idx : JurisdictionIndex
-        From :func:`load_index`.
+        From :func:`build_index` (``ingest.placement.load_index`` reads it from the database).
     lon, lat : ndarray
         WGS-84 coordinates; NaN where a record has none.
     src : DataFrame
@@ -256,35 +252,3 @@ def _match_names(
     res = pd.Series(within.reindex(pairs).to_numpy(), index=names.index, dtype=object)
     res = res.where(res.notna(), keys.map(city))
     return res
-
-
-_RELOCATE_TABLES = {
-    "complaints": "complaint_id",
-    "inspection_points": "point_id",
-    "inspections": "inspection_id",
-}
-
-
-def relocate_all(conn: duckdb.DuckDBPyConnection) -> dict[str, int]:
-    """Re-assign the jurisdiction of every stored record (after boundaries change).
-
-    Returns the number of records re-assigned per table.
-    """
-    idx = load_index(conn)
-    counts: dict[str, int] = {}
-    for table, key in _RELOCATE_TABLES.items():
-        df = conn.execute(
-            f"SELECT {key} AS rid, lon, lat, src_district, src_street, src_community, src_grid_id "
-            f"FROM {table}"
-        ).df()
-        counts[table] = len(df)
-        if df.empty:
-            continue
-        loc = locate(idx, df.lon.to_numpy(dtype=float), df.lat.to_numpy(dtype=float), df)
-        loc.insert(0, "rid", df.rid.to_numpy())
-        conn.register("_relocated", loc)
-        cols = [c for c in loc.columns if c != "rid"]
-        sets = ", ".join(f"{c} = r.{c}" for c in cols)
-        conn.execute(f"UPDATE {table} AS t SET {sets} FROM _relocated r WHERE t.{key} = r.rid")
-        conn.unregister("_relocated")
-    return counts

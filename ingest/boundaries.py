@@ -42,7 +42,8 @@ from grids.areas import (
     overlapping_pairs,
     uncovered_areas,
 )
-from grids.locate import LEVELS, relocate_all
+from grids.locate import LEVELS
+from ingest.placement import relocate_all
 from ingest.polyfile import (
     BoundaryError,
     checked_ids,

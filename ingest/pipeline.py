@@ -21,10 +21,10 @@ import duckdb
 import pandas as pd
 from tqdm import tqdm
 
-from grids.locate import load_index
 from ingest.errors import InputError
 from ingest.fields import ID_FIELD, KINDS, TABLE
 from ingest.mapping import Mapping, load_mapping
+from ingest.placement import load_index
 from ingest.readers import file_sha256, read_table
 from ingest.records import Prepared, prepare_records
 from store.clock import local_now

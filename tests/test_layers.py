@@ -182,3 +182,13 @@ def test_config_below_analytics_and_a_cycle_are_caught(tmp_path):
                for p in found), found
     assert any(p.startswith("grids -> ingest") for p in found), found
     assert "cycle: ingest -> grids -> ingest" in found, found
+
+
+def test_grids_is_pure_geometry():
+    """grids/ neither opens nor queries the database: reading boundaries from it and
+    writing records back is the import side's (ingest/placement.py, ingest/boundaries.py)."""
+    found = [f"{p.relative_to(ROOT)}:{line}: {name}"
+             for pkg, p in _modules(ROOT) if pkg == "grids"
+             for name, line in _imported(ast.parse(p.read_text(encoding="utf-8")))
+             if name.split(".")[0] in ("duckdb", "store")]
+    assert not found, "grids/ touches the database:\n" + "\n".join(found)
