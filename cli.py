@@ -407,6 +407,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    from analytics.errors import OptionError
     from ingest.errors import InputError
     from store.database import DatabaseBusyError, DatabaseMissingError
 
@@ -418,6 +419,8 @@ def main(argv: list[str] | None = None) -> int:
         return _fail(str(exc))
     except DatabaseBusyError as exc:
         return _fail(str(exc), 3)
+    except OptionError as exc:  # an analytic's parameter: its flag in front of the words
+        return _fail(f"--{exc.option}: {exc}" if exc.option else str(exc))
     except ValueError as exc:  # BoundaryError and bad option values derive from ValueError
         return _fail(str(exc))
     except FileNotFoundError as exc:

@@ -27,6 +27,7 @@ import pandas as pd
 
 from analytics.backlog import BacklogQuery, compute_backlog, prepare_cases
 from analytics.cases import overdue_cases
+from analytics.errors import OptionError
 from analytics.hotspots import HotspotQuery, compute_hotspots
 from analytics.records import Records
 from store.clock import local_now
@@ -63,15 +64,17 @@ def parse_iso_week(week: str, today: dt.date | None = None) -> tuple[dt.date, dt
     today = today or local_now().date()
     m = _WEEK.match(str(week).strip())
     if not m:
-        raise ValueError(f"--week {week!r}: expected an ISO week like 2026-W47 (YYYY-Www)")
+        raise OptionError(f"{week!r} is not an ISO week like 2026-W47 (YYYY-Www)",
+                          option="week")
     year, num = int(m.group(1)), int(m.group(2))
     weeks_in_year = dt.date(year, 12, 28).isocalendar()[1]
     if not 1 <= num <= weeks_in_year:
-        raise ValueError(f"--week {week!r}: ISO year {year} has weeks W01 to W{weeks_in_year:02d}")
+        raise OptionError(f"{week!r}: ISO year {year} has weeks W01 to W{weeks_in_year:02d}",
+                          option="week")
     monday = dt.date.fromisocalendar(year, num, 1)
     if monday > today:
-        raise ValueError(f"--week {week!r} starts on {monday}, after today ({today}): "
-                         "a briefing can only cover a week that has begun")
+        raise OptionError(f"the week {week} starts on {monday}, after today ({today}): "
+                          "a briefing can only cover a week that has begun", option="week")
     return monday, monday + dt.timedelta(days=6)
 
 

@@ -58,6 +58,7 @@ from collections.abc import Mapping
 import duckdb
 import pandas as pd
 
+from analytics.errors import OptionError
 from analytics.records import found_problems
 from grids.locate import LEVELS
 
@@ -79,7 +80,7 @@ COLUMNS = ["level", "jurisdiction_id", "jurisdiction", "points", "visits_due", "
            "rectify_on_time_rate", "unrectified_overdue", "rank"]
 
 
-class CoverageError(ValueError):
+class CoverageError(OptionError):
     """Arguments that cannot give a coverage table (the message names the option)."""
 
 
@@ -91,7 +92,8 @@ def _as_date(value: dt.date | str, option: str) -> dt.date:
     try:
         return dt.date.fromisoformat(str(value))
     except ValueError:
-        raise CoverageError(f"{option} {value!r}: expected a date such as 2026-11-22") from None
+        raise CoverageError(f"{value!r} is not a date such as 2026-11-22",
+                            option=option) from None
 
 
 def visits_per_week(settings: Mapping | None) -> int:
@@ -233,11 +235,13 @@ def coverage_table(conn: duckdb.DuckDBPyConnection, start: dt.date | str, end: d
         Unknown ``level``, ``start`` after ``end``, or an unusable visits_per_week.
     """
     if level not in LEVELS:
-        raise CoverageError(f"--level {level!r}: expected one of {', '.join(LEVELS)}")
-    start = _as_date(start, "--start")
-    end = _as_date(end, "--end")
+        raise CoverageError(f"the level {level!r} is not one of {', '.join(LEVELS)}",
+                            option="level")
+    start = _as_date(start, "start")
+    end = _as_date(end, "end")
     if start > end:
-        raise CoverageError(f"--start {start} is after --end {end}; the period would be empty")
+        raise CoverageError(f"the period starts on {start}, after its end {end}: it would be "
+                            "empty", option="start")
     vpw = visits_per_week(settings)
     t0 = dt.datetime.combine(start, dt.time(0, 0))
     t1 = dt.datetime.combine(end + dt.timedelta(days=1), dt.time(0, 0))

@@ -42,6 +42,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from analytics.errors import OptionError
 from analytics.gistar import gi_bins, two_sided_p
 from analytics.mannkendall import mann_kendall
 
@@ -383,9 +384,11 @@ class EmergingQuery:
 
     def check(self) -> None:
         if self.weeks < MIN_WEEKS:
-            raise ValueError(f"--weeks must be at least {MIN_WEEKS}, got {self.weeks}")
+            raise OptionError(f"at least {MIN_WEEKS} weeks are needed, got {self.weeks}",
+                              option="weeks")
         if self.time_step < 0:
-            raise ValueError(f"--time-step must be 0 or more, got {self.time_step}")
+            raise OptionError(f"the time step must be 0 weeks or more, got {self.time_step}",
+                              option="time-step")
         self.hotspot_query().check()
 
     def first_monday(self) -> dt.date:

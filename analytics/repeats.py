@@ -30,6 +30,7 @@ import pyarrow.compute as pc
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
+from analytics.errors import OptionError
 from analytics.records import Records, day_bounds
 
 REPEAT_COLUMNS = [
@@ -81,7 +82,7 @@ _FEW_LETTERS = r"^[0-9]*(?:[^0-9][0-9]*)?$"
 _NEEDS_NFKC = r"[^\x00-\x7f\x{4e00}-\x{9fff}]"
 
 
-class RepeatsError(ValueError):
+class RepeatsError(OptionError):
     """A repeats query that cannot be answered; the message names the option (--start…)."""
 
 
@@ -318,14 +319,17 @@ def _shared(codes: np.ndarray, k: int) -> np.ndarray:
 
 def _check(start: dt.date, end: dt.date, min_count: int, res: int) -> None:
     if not isinstance(start, dt.date) or not isinstance(end, dt.date):
-        raise RepeatsError("--start and --end must be dates (YYYY-MM-DD)")
+        raise RepeatsError("the period's start and end must be dates (YYYY-MM-DD)",
+                           option="start")
     if start > end:
-        raise RepeatsError(f"--start {start} is after --end {end}")
+        raise RepeatsError(f"the period starts on {start}, after its end {end}",
+                           option="start")
     if isinstance(min_count, bool) or not isinstance(min_count, (int, np.integer)) \
             or min_count < 2:
-        raise RepeatsError(f"--min must be a whole number of at least 2, got {min_count!r}")
+        raise RepeatsError("the smallest number of complaints at one place must be a whole "
+                           f"number of at least 2, got {min_count!r}", option="min")
     if isinstance(res, bool) or not isinstance(res, (int, np.integer)) or res not in RESOLUTIONS:
-        raise RepeatsError(f"--res must be 10, 11 or 12, got {res!r}")
+        raise RepeatsError(f"the resolution must be 10, 11 or 12, got {res!r}", option="res")
 
 
 class _Registered:

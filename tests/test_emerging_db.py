@@ -62,10 +62,12 @@ def test_notes_and_errors(synthetic_city):
     nothing = _run(db, end=dt.date(2025, 3, 1))
     assert "no records" in nothing.note and (nothing.cells.category == "no_pattern").all()
     assert len(nothing.rows()) == 0 and len(nothing.rows(all_cells=True)) == nothing.n_cells
-    with pytest.raises(ValueError, match="--weeks must be at least 8"):
+    with pytest.raises(ValueError, match="at least 8 weeks are needed, got 7") as err:
         _run(db, weeks=7)
-    with pytest.raises(ValueError, match="--time-step"):
+    assert err.value.option == "weeks"
+    with pytest.raises(ValueError, match="time step must be 0 weeks or more") as err:
         _run(db, time_step=-1)
+    assert err.value.option == "time-step"
     with pytest.raises(ValueError, match="no district named"):
         _run(db, district="不存在区")
     only = _run(db, categories=["街面秩序"])
@@ -86,4 +88,4 @@ def test_cli_emerging(synthetic_city, tmp_path):
     bad = subprocess.run([sys.executable, str(ROOT / "cli.py"), "--db", str(db), "emerging",
                           "--end", "2026-11-22", "--weeks", "4", "--out", str(out)],
                          capture_output=True, text=True, timeout=300)
-    assert bad.returncode == 2 and "--weeks must be at least 8" in bad.stderr
+    assert bad.returncode == 2 and "--weeks: at least 8 weeks are needed, got 4" in bad.stderr

@@ -213,17 +213,20 @@ def test_empty_window_gives_empty_frame(db_path):
     assert run(db_path).empty
 
 
-@pytest.mark.parametrize("kw, option", [
-    ({"start": dt.date(2026, 11, 23), "end": dt.date(2026, 11, 22)}, "--start"),
-    ({"min_count": 1}, "--min"),
-    ({"min_count": 0}, "--min"),
-    ({"res": 9}, "--res"),
-    ({"res": 13}, "--res"),
+@pytest.mark.parametrize("kw, option, words", [
+    ({"start": dt.date(2026, 11, 23), "end": dt.date(2026, 11, 22)}, "start",
+     "starts on 2026-11-23, after its end 2026-11-22"),
+    ({"min_count": 1}, "min", "at least 2, got 1"),
+    ({"min_count": 0}, "min", "at least 2, got 0"),
+    ({"res": 9}, "res", "resolution must be 10, 11 or 12, got 9"),
+    ({"res": 13}, "res", "resolution must be 10, 11 or 12, got 13"),
 ])
-def test_bad_options_name_the_option(db_path, kw, option):
+def test_bad_options_name_the_option(db_path, kw, option, words):
+    """The message in words (pages read it too); ``option`` for the command line's flag."""
     build(db_path, [complaint("E1", "2026-11-10 09:00", "民族大道100号", P1)])
-    with pytest.raises(RepeatsError, match=option):
+    with pytest.raises(RepeatsError, match=words) as err:
         run(db_path, **kw)
+    assert err.value.option == option and "--" not in str(err.value)
     assert issubclass(RepeatsError, ValueError)
 
 
