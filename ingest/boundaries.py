@@ -84,12 +84,12 @@ class BoundaryIssue:
     detail: str
 
 
-@dataclass
-class BoundaryReport:
-    """What ``load_boundaries`` did, and the problems of the affected levels."""
+@dataclass(kw_only=True)
+class LoadReport:
+    """The counts every polygon load reports (boundaries, zones): rows read, new, changed,
+    unchanged, total area, its batch and warnings; the file and its coordinate system."""
 
     file: str
-    level: str
     crs: str
     rows: int = 0
     inserted: int = 0
@@ -97,19 +97,28 @@ class BoundaryReport:
     unchanged: int = 0
     area_km2: float = 0.0
     batch_id: int | None = None
-    issues: list[BoundaryIssue] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+
+    def loaded_lines(self, what: str) -> list[str]:
+        """``Loaded <what> from FILE (coordinates: …): n new, …; … km² in all.`` and one
+        line per warning."""
+        return [f"Loaded {what} from {Path(self.file).name} (coordinates: {self.crs}): "
+                f"{self.inserted} new, {self.updated} changed, {self.unchanged} unchanged; "
+                f"{fmt_km2(self.area_km2)} km² in all."] + [f"Warning: {w}" for w in self.warnings]
+
+
+@dataclass(kw_only=True)
+class BoundaryReport(LoadReport):
+    """What ``load_boundaries`` did, and the problems of the affected levels."""
+
+    level: str
+    issues: list[BoundaryIssue] = field(default_factory=list)
     relocated: dict[str, int] = field(default_factory=dict)
 
     def summary(self) -> str:
         """The report in plain words, for the command line and the import page."""
-        lines = [
-            f"Loaded {self.rows} {self.level} boundar{'y' if self.rows == 1 else 'ies'} from "
-            f"{Path(self.file).name} "
-            f"(coordinates: {self.crs}): {self.inserted} new, {self.updated} changed, "
-            f"{self.unchanged} unchanged; {fmt_km2(self.area_km2)} km² in all."
-        ]
-        lines += [f"Warning: {w}" for w in self.warnings]
+        lines = self.loaded_lines(
+            f"{self.rows} {self.level} boundar{'y' if self.rows == 1 else 'ies'}")
         if not self.issues:
             lines.append("No boundary problems found.")
             return "\n".join(lines)
@@ -368,7 +377,8 @@ def load_boundaries(db, path, level: str, *, crs: str | None = None, id_field: s
     ids = checked_ids(pf, id_col)
     names = id_strings(pf.properties[name_col]) if name_col else np.full(len(ids), None)
     parents = id_strings(pf.properties[parent_col]) if parent_col else np.full(len(ids), None)
-    report = BoundaryReport(str(path), level, pf.crs, rows=len(ids), warnings=list(pf.warnings))
+    report = BoundaryReport(file=str(path), level=level, crs=pf.crs, rows=len(ids),
+                            warnings=list(pf.warnings))
     if name_col is None:
         report.warnings.append(f"no name property (expected one of {', '.join(NAME_FIELDS)}); "
                                f"names left empty")

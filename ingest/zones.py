@@ -21,7 +21,14 @@ import shapely
 
 from grids.areas import geodesic_area_km2
 from grids.band import fringe_band
-from ingest.boundaries import NAME_FIELDS, NAME_PATTERN, fmt_km2, record_batch, upsert
+from ingest.boundaries import (
+    NAME_FIELDS,
+    NAME_PATTERN,
+    LoadReport,
+    fmt_km2,
+    record_batch,
+    upsert,
+)
 from ingest.polyfile import BoundaryError, checked_ids, id_strings, pick_field, read_polygons
 from ingest.readers import file_sha256
 from store.clock import local_now
@@ -38,21 +45,12 @@ DERIVED_FRINGE_NAME = "城乡结合部（核心区外{width}公里）"
 _KIND = re.compile(r"^[\w\-]+$")
 
 
-@dataclass
-class ZoneReport:
+@dataclass(kw_only=True)
+class ZoneReport(LoadReport):
     """What ``load_zones`` or ``derive_fringe`` did."""
 
-    file: str
     kind: str
-    crs: str
-    rows: int = 0
-    inserted: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    area_km2: float = 0.0
     zone_ids: list[str] = field(default_factory=list)
-    batch_id: int | None = None
-    warnings: list[str] = field(default_factory=list)
     width_km: float | None = None       # set by derive_fringe
 
     def summary(self) -> str:
@@ -64,11 +62,7 @@ class ZoneReport:
                      f"(coordinates: {self.crs}), clipped to the loaded districts; "
                      f"{fmt_km2(self.area_km2)} km²."]
             return "\n".join(lines + [f"Warning: {w}" for w in self.warnings])
-        lines = [f"Loaded {self.rows} {self.kind} zone(s) from {Path(self.file).name} "
-                 f"(coordinates: {self.crs}): {self.inserted} new, {self.updated} changed, "
-                 f"{self.unchanged} unchanged; {fmt_km2(self.area_km2)} km² in all."]
-        lines += [f"Warning: {w}" for w in self.warnings]
-        return "\n".join(lines)
+        return "\n".join(self.loaded_lines(f"{self.rows} {self.kind} zone(s)"))
 
 
 def _check_kind(kind: str) -> str:
@@ -118,7 +112,8 @@ def load_zones(db, path, kind: str, *, crs: str | None = None, name_field: str |
                                                           dtype=object)
     names = id_strings(pf.properties[name_col]) if name_col else np.full(n, None)
     rows = _zone_rows(ids, names, kind, pf.geoms)
-    report = ZoneReport(str(path), kind, pf.crs, rows=n, area_km2=float(rows.area_km2.sum()),
+    report = ZoneReport(file=str(path), kind=kind, crs=pf.crs, rows=n,
+                        area_km2=float(rows.area_km2.sum()),
                         zone_ids=list(ids), warnings=list(pf.warnings))
     report.warnings += [f"{pf.label(i, ids)}: invalid polygon ({why}) repaired with make_valid"
                         for i, why in pf.repaired.items()]
@@ -182,7 +177,7 @@ def derive_fringe(db, core_path, *, width_km: float = 3.0, crs: str | None = Non
                                 f"coordinate system")
         rows = _zone_rows([DERIVED_FRINGE_ID], [name], DERIVED_FRINGE_KIND,
                           np.array([band], dtype=object))
-        report = ZoneReport(str(core_path), DERIVED_FRINGE_KIND, pf.crs, rows=1,
+        report = ZoneReport(file=str(core_path), kind=DERIVED_FRINGE_KIND, crs=pf.crs, rows=1,
                             area_km2=float(rows.area_km2.iat[0]),
                             zone_ids=[DERIVED_FRINGE_ID], warnings=list(pf.warnings),
                             width_km=width_km)
